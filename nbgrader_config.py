@@ -1,0 +1,27 @@
+"""nbgrader configuration: this folder is the course root (source/, release/, submitted/, autograded/, feedback/)."""
+import os
+import pathlib
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
+
+ROOT = pathlib.Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "cnn-ii"
+c.CourseDirectory.root = str(ROOT)
+# The gradebook: SQLite here by default; any SQLAlchemy URL nbgrader supports through NBGRADER_DB_URL.
+c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}")
+# Files that never ship with the assignment: caches, checkpoints, training leftovers.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras"]
+
+# The slowest correct cell (SmoothGrad over six images on a 2-core CPU) takes about 15 s; an endless loop
+# is stopped after 120 s, and the rest of the notebook still runs and is graded.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# nbgrader gives a test cell 0 points if it writes anything to stderr. TensorFlow and absl write their log
+# lines and library warnings there; drop those outputs so that they never cost a student points.
+c.IgnorePattern.pattern = (
+    r"(?m)^(?:[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ |WARNING: All log messages before absl::InitializeLog"
+    r"|.*/site-packages/(?:tensorflow|keras|tf_keras_vis|absl)/.*Warning: "
+    r"|.*RuntimeWarning: More than \d+ figures have been opened)"
+)

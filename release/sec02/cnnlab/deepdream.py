@@ -1,0 +1,47 @@
+"""DeepDream (Mordvintsev et al., 2015) on the section's own CNNs.
+
+Gradient *ascent* on the image: change the pixels so that a chosen layer's activations grow. Done at
+several scales ("octaves"), so that the patterns the layer likes appear at more than one size.
+"""
+import cnnlab  # noqa: F401  (sets TensorFlow's environment before it is imported)
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def conv_trunk(model, layer_name):
+    """The model's layers from the input up to ``layer_name``, on inputs of any height and width.
+
+    The section's CNNs end in Flatten + Dense, which fixes their input at 128x128; their convolutions
+    do not care, so re-applying them to a (None, None, 3) input lets DeepDream work at other scales.
+    """
+    inputs = keras.Input(shape=(None, None, model.input_shape[-1]))
+    x = inputs
+    for layer in model.layers[1:]:
+        x = layer(x)
+        if layer.name == layer_name:
+            return keras.Model(inputs, x)
+    raise ValueError(f"{model.name} has no layer named {layer_name!r}")
+
+
+def deepdream(model, image, layer_name, *, steps=30, step_size=0.02, octaves=(-1, 0, 1), octave_scale=1.4,
+              seed=0):
+    """Return ``image`` (H, W, 3 in [0, 1]) changed to excite ``layer_name``; same shape as ``image``."""
+    trunk = conv_trunk(model, layer_name)
+    rng = np.random.default_rng(seed)
+    base = np.array(image.shape[:2], dtype=np.float32)
+    img = tf.constant(image, dtype=tf.float32)
+    for octave in octaves:
+        size = np.maximum(np.round(base * octave_scale ** octave), 32).astype(int)
+        img = tf.image.resize(img, size)
+        for _ in range(steps):
+            # A random shift each step stops the ascent from fixing on the stride grid's artefacts.
+            dy, dx = rng.integers(-4, 5, 2)
+            rolled = tf.roll(img, shift=(dy, dx), axis=(0, 1))
+            with tf.GradientTape() as tape:
+                tape.watch(rolled)
+                loss = tf.reduce_mean(trunk(rolled[None], training=False))
+            grad = tape.gradient(loss, rolled)
+            grad /= tf.math.reduce_std(grad) + 1e-8  # normalised step: the same pace at every layer
+            img = tf.roll(tf.clip_by_value(rolled + step_size * grad, 0.0, 1.0), shift=(-dy, -dx), axis=(0, 1))
+    return tf.image.resize(img, image.shape[:2]).numpy()

@@ -1,0 +1,139 @@
+"""Train the section's CNNs and record where each trained model came from.
+
+    python -m cnnlab.train --model cnn2 --source synthetic --epochs 25 --out data/
+
+As the section's recap teaches: EarlyStopping on val_loss and a ModelCheckpoint that keeps the best
+epoch. The validation set is 10% of the training images, held out with the seed; the test splits are
+touched once, at the end, for the accuracy written in the provenance record. Plain Keras 3, so
+``KERAS_BACKEND=jax`` trains on a GPU machine that has JAX but no TensorFlow.
+"""
+import argparse
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+import cnnlab  # noqa: F401  (sets TensorFlow's environment before Keras imports it)
+import keras
+import numpy as np
+
+from cnnlab.data import SOURCES, load_horse2zebra
+from cnnlab.models import BUILDERS, predict_labels
+
+DEFAULTS = {"cnn1": {"batch_size": 256, "epochs": 15}, "cnn2": {"batch_size": 128, "epochs": 25}}
+
+
+def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, verbose=1):
+    """Fit ``model_name`` on ``data.train``; save ``<out_dir>/<model_name>.keras`` and its provenance."""
+    _full_float32()
+    keras.utils.set_random_seed(seed)
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    x_train, y_train, x_val, y_val = _hold_out(data.train, fraction=0.1, seed=seed)
+
+    model = BUILDERS[model_name]()
+    checkpoint = out_dir / f"{model_name}.best.keras"
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
+        keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
+    ]
+    start = time.perf_counter()
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+                        batch_size=batch_size, callbacks=callbacks, shuffle=True, verbose=verbose)
+    wall = time.perf_counter() - start
+
+    best = keras.models.load_model(checkpoint)
+    checkpoint.unlink()
+    path = out_dir / f"{model_name}.keras"
+    best.save(path)
+    test = data.test
+    record = {
+        "model": model_name,
+        "file": path.name,
+        "data_source": data.source,
+        "data_sha256": data.fingerprint,
+        "seed": seed,
+        "epochs_requested": epochs,
+        "epochs_run": len(history.history["loss"]),
+        "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
+        "batch_size": batch_size,
+        "best_val_loss": float(np.min(history.history["val_loss"])),
+        "test_accuracy": float(np.mean(predict_labels(best, test.images) == test.labels)),
+        "test_images": len(test),
+        "train_seconds": round(wall, 1),
+        "seconds_per_epoch": round(wall / len(history.history["loss"]), 2),
+        "device": device_name(),
+        "keras_backend": keras.backend.backend(),
+        "versions": library_versions(),
+        "python": platform.python_version(),
+        "command": " ".join([os.path.basename(sys.executable), "-m", "cnnlab.train"] + sys.argv[1:]),
+    }
+    (out_dir / f"{model_name}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
+    return best, record
+
+
+def _hold_out(split, fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(split))
+    n_val = int(round(fraction * len(split)))
+    val, train = order[:n_val], order[n_val:]
+    return split.images[train], split.labels[train], split.images[val], split.labels[val]
+
+
+def _full_float32():
+    """JAX on a GPU multiplies in TF32 by default; anything compared across machines needs float32."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "float32")
+
+
+def device_name():
+    """The accelerator Keras trains on, or "CPU" (never claims a GPU that is not used)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return "CPU" if device.platform == "cpu" else f"{device.platform.upper()}: {device.device_kind}"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return "GPU: " + tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+    return "CPU"
+
+
+def library_versions():
+    from importlib import metadata
+
+    versions = {}
+    for name in ("keras", "tensorflow", "jax", "numpy", "scikit-image"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(BUILDERS), required=True)
+    parser.add_argument("--source", choices=SOURCES, default="synthetic")
+    parser.add_argument("--data-dir", default=None, help="for --source folder or tfds")
+    parser.add_argument("--epochs", type=int, help="default: 15 for cnn1, 25 for cnn2 (EarlyStopping may stop sooner)")
+    parser.add_argument("--batch-size", type=int, help="default: 256 for cnn1, 128 for cnn2")
+    parser.add_argument("--seed", type=int, default=109)
+    parser.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parents[1] / "data"))
+    args = parser.parse_args(argv)
+    defaults = DEFAULTS[args.model]
+    data = load_horse2zebra(args.source, data_dir=args.data_dir)
+    _, record = train(args.model, data, epochs=args.epochs or defaults["epochs"],
+                      batch_size=args.batch_size or defaults["batch_size"], seed=args.seed, out_dir=args.out)
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()

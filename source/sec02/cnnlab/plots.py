@@ -1,0 +1,54 @@
+"""Small plotting helpers for the notebook: the figures are the point, not the matplotlib code."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnlab.data import CLASS_NAMES
+
+
+def show_examples(split, n=4, title=None):
+    """The first ``n`` images of a split, titled with their class."""
+    fig, ax = plt.subplots(1, n, figsize=(3 * n, 3))
+    for i, axis in enumerate(np.ravel(ax)):
+        axis.imshow(split.images[i])
+        axis.set_title(f"class {split.labels[i]} ({CLASS_NAMES[split.labels[i]]})")
+        axis.axis("off")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_channels(feature_maps, n=5, title=None, cmap="Blues_r"):
+    """The first ``n`` channels of one image's feature maps, shaped (H, W, C) (channels last)."""
+    feature_maps = np.asarray(feature_maps)
+    fig, ax = plt.subplots(1, n, figsize=(3 * n, 3))
+    for i, axis in enumerate(np.ravel(ax)):
+        axis.imshow(feature_maps[:, :, i], cmap=cmap)
+        axis.set_title(f"channel {i}")
+        axis.axis("off")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_maps(image, maps, titles, cmap="jet", alpha=0.5):
+    """An image, then each (H, W) map laid over it."""
+    fig, ax = plt.subplots(1, len(maps) + 1, figsize=(3.5 * (len(maps) + 1), 3.5))
+    ax[0].imshow(image)
+    ax[0].set_title("input")
+    for axis, heat, title in zip(ax[1:], maps, titles):
+        axis.imshow(image)
+        axis.imshow(heat, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+        axis.set_title(title)
+    for axis in ax:
+        axis.axis("off")
+    return fig
+
+
+def plot_history(history):
+    """Training and validation loss per epoch, from a Keras ``History``."""
+    fig, axis = plt.subplots(figsize=(6, 3.5))
+    for key in ("loss", "val_loss"):
+        axis.plot(history.history[key], label=key)
+    axis.set_xlabel("epoch")
+    axis.legend()
+    return fig

@@ -1,0 +1,61 @@
+"""Everything generated from the instructor notebook is up to date, and the release gives nothing away."""
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from tests.conftest import ROOT
+from tools import build
+
+RELEASE = ROOT / "release" / "sec02"
+
+
+def test_solutions_module_is_generated_from_the_notebook():
+    assert build.SOLUTIONS.read_text() == build.solutions_text(), "run: python tools/build.py"
+
+
+def test_filter_order_solution_matches_the_figures_answer_key():
+    from solutions import sec02
+
+    key = json.loads((ROOT / "autograder" / "answer_key.json").read_text())["filter_order"]
+    assert sec02.filter_order == key, "the solution cell disagrees with tools/make_figures.py's key"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    """A fresh nbgrader release of the current source, made in a scratch copy of the course."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source", ignore=shutil.ignore_patterns("__pycache__", "*.best.keras"))
+    build.generate_release(course)
+    return course / "release" / "sec02"
+
+
+def _files(folder):
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def test_release_is_up_to_date(regenerated):
+    assert _files(RELEASE) == _files(regenerated), "run: python tools/build.py"
+    for path in _files(regenerated):
+        assert (RELEASE / path).read_bytes() == (regenerated / path).read_bytes(), f"{path} is stale: run tools/build.py"
+
+
+def test_release_gives_nothing_away():
+    nb = nbformat.read(RELEASE / "sec02.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in nb.cells)
+    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "checks.check_", "autograder", "Rubric",
+                   "Model answer", "answer_key"):
+        assert secret not in text, f"the release notebook contains {secret!r}"
+    shipped = {p.parts[0] for p in _files(RELEASE)}
+    assert shipped == {"sec02.ipynb", "cnnlab", "data", "fig"}, shipped
+    assert not any("solution" in str(p) or "answer" in str(p) for p in _files(RELEASE))
+
+
+def test_every_exercise_has_points_and_stubs():
+    nb = nbformat.read(RELEASE / "sec02.ipynb", as_version=4)
+    meta = [cell.metadata.get("nbgrader", {}) for cell in nb.cells]
+    assert sum(m.get("points", 0) for m in meta if m.get("grade")) == 27
+    stubs = [cell for cell, m in zip(nb.cells, meta) if m.get("solution") and cell.cell_type == "code"]
+    assert stubs and all("raise NotImplementedError()" in cell.source for cell in stubs)

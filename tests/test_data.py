@@ -1,0 +1,230 @@
+"""Tests of cnnlab.data: the three sources of horse2zebra and the synthetic generator's promises.
+
+Small images (32 px) wherever a property does not depend on the size; the default 128 px set is
+generated once per module, into a temporary cache, so that no test reads a stale user cache.
+"""
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnlab import data
+from cnnlab.data import SPLITS, DataUnavailable, Split, load_horse2zebra
+
+SMALL = 32
+EXPECTED_SIZES = {"trainA": 1067, "trainB": 1334, "testA": 120, "testB": 140}
+EXPECTED_LABELS = {"trainA": 0, "trainB": 1, "testA": 0, "testB": 1}
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    """An empty cache folder of this test's own."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CNNLAB_CACHE_DIR", str(folder))
+    return folder
+
+
+def _load_in(folder, **kwargs):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNNLAB_CACHE_DIR", str(folder))
+        return load_horse2zebra("synthetic", **kwargs)
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    """The default synthetic set (128 px, seed 0), freshly generated."""
+    return _load_in(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return _load_in(tmp_path_factory.mktemp("cache"), image_size=SMALL)
+
+
+def _same_bytes(a, b):
+    return all(np.array_equal(a[n].images, b[n].images) and np.array_equal(a[n].masks, b[n].masks)
+               and np.array_equal(a[n].labels, b[n].labels) for n in SPLITS)
+
+
+# --- synthetic: shapes, labels, ranges --------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(SPLITS))
+def test_synthetic_default_split(full, name):
+    split = full[name]
+    n = EXPECTED_SIZES[name]
+    assert split.images.shape == (n, 128, 128, 3) and split.images.dtype == np.float32
+    assert 0.0 <= split.images.min() and split.images.max() <= 1.0
+    assert split.labels.dtype == np.int64 and np.all(split.labels == EXPECTED_LABELS[name])
+    assert split.masks.shape == (n, 128, 128) and split.masks.dtype == bool
+
+
+def test_synthetic_images_use_the_range(full):
+    # Catches a double /255 (everything near 0) or a forgotten one (everything clipped at 1).
+    images = full["trainA"].images
+    assert images.min() < 0.05 and images.max() > 0.95 and 0.2 < images.mean() < 0.7
+
+
+def test_masks_cover_a_plausible_part_of_every_image(small):
+    for name in SPLITS:
+        fraction = small[name].masks.mean(axis=(1, 2))
+        # An animal, not a speck and not the whole frame, in every single image.
+        assert fraction.min() > 0.04 and fraction.max() < 0.4, name
+
+
+def test_zebras_differ_from_horses_inside_the_mask_only(full):
+    """The class is in the animal's coat: in-mask contrast separates them, the background does not."""
+    inside, outside, labels = [], [], []
+    for name in SPLITS:
+        split = full[name]
+        lum = split.images.mean(axis=-1)
+        inside += [img[m].std() for img, m in zip(lum, split.masks)]
+        outside += [img[~m].std() for img, m in zip(lum, split.masks)]
+        labels += list(split.labels)
+    inside, outside, labels = map(np.asarray, (inside, outside, labels))
+    # Black and white stripes (std ~0.4) against a one-colour shaded coat (std < 0.1), every image.
+    assert inside[labels == 0].max() < 0.1 < 0.3 < inside[labels == 1].min()
+    # No shortcut through the background: no threshold on its contrast classifies much above chance.
+    assert _best_threshold_accuracy(outside, labels) < 0.65
+
+
+def _best_threshold_accuracy(feature, labels):
+    """Accuracy of the best rule "zebra iff feature > t" (or < t), over all thresholds t."""
+    order = np.argsort(feature)
+    zebras_below = np.concatenate([[0], np.cumsum(labels[order])])
+    n, zebras = len(labels), labels.sum()
+    horses_below = np.arange(n + 1) - zebras_below
+    correct = horses_below + (zebras - zebras_below)  # rule "zebra iff above"
+    return max(correct.max(), (n - correct).max()) / n
+
+
+# --- synthetic: determinism and the cache -----------------------------------------------------
+
+def test_same_seed_same_bytes_fresh_cached_and_regenerated(tmp_path, monkeypatch):
+    first = _load_in(tmp_path / "a", image_size=SMALL, seed=3)
+    assert len(list((tmp_path / "a").glob("*.npz"))) == 1  # cached, and no temporary file left over
+    # A second load must come from the cache: make generating impossible.
+    monkeypatch.setattr(data, "_render", _no_rendering)
+    cached = _load_in(tmp_path / "a", image_size=SMALL, seed=3)
+    monkeypatch.undo()
+    regenerated = _load_in(tmp_path / "b", image_size=SMALL, seed=3)
+    assert _same_bytes(first, cached) and _same_bytes(first, regenerated)
+    assert first.fingerprint == cached.fingerprint == regenerated.fingerprint
+
+
+def _no_rendering(*args, **kwargs):
+    raise AssertionError("generated again although the cache holds the data")
+
+
+def test_different_seed_different_images(small, cache):
+    other = load_horse2zebra("synthetic", image_size=SMALL, seed=1)
+    for name in SPLITS:
+        assert not np.array_equal(small[name].images, other[name].images), name
+    assert small.fingerprint != other.fingerprint
+
+
+def test_unwritable_cache_does_not_break_loading(small, tmp_path, monkeypatch):
+    # A cache path below a regular file cannot be created, even by root (chmod would not stop root).
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("CNNLAB_CACHE_DIR", str(blocker / "cache"))
+    loaded = load_horse2zebra("synthetic", image_size=SMALL)
+    assert _same_bytes(small, loaded)
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+# --- Horse2Zebra ------------------------------------------------------------------------------
+
+def test_train_and_test_concatenate_a_then_b(small):
+    for combined, (a, b) in ((small.train, ("trainA", "trainB")), (small.test, ("testA", "testB"))):
+        na = len(small[a])
+        assert len(combined) == na + len(small[b])
+        assert np.array_equal(combined.images[:na], small[a].images)
+        assert np.array_equal(combined.images[na:], small[b].images)
+        assert np.array_equal(combined.masks[na:], small[b].masks)
+        assert np.array_equal(combined.labels, np.r_[small[a].labels, small[b].labels])
+
+
+def test_fingerprint_sees_one_pixel(small):
+    splits = {name: Split(s.images.copy(), s.labels.copy(), s.masks) for name, s in small.splits.items()}
+    assert data.fingerprint(splits) == small.fingerprint  # a copy is the same data
+    pixel = splits["testB"].images[7, 5, 9]
+    pixel[1] = 1.0 - pixel[1]  # changes by at least one grey level: no pixel of the set sits at 0.5
+    assert data.fingerprint(splits) != small.fingerprint
+
+
+def test_unknown_source_names_the_valid_ones():
+    with pytest.raises(DataUnavailable) as err:
+        load_horse2zebra("imagenet")
+    assert all(source in str(err.value) for source in ("synthetic", "folder", "tfds"))
+
+
+# --- source="folder" --------------------------------------------------------------------------
+
+COLOURS = {"trainA": (200, 30, 30), "trainB": (30, 200, 30), "testA": (30, 30, 200), "testB": (230, 230, 230)}
+
+
+def _write_cyclegan_folder(root, per_split=2):
+    for name, colour in COLOURS.items():
+        (root / name).mkdir(parents=True)
+        for i in range(per_split):
+            # Not square and not the target size: the loader must resize.
+            Image.new("RGB", (48 + 8 * i, 36), colour).save(root / name / f"n{i:03d}.jpg", quality=95)
+
+
+def test_folder_source(tmp_path):
+    _write_cyclegan_folder(tmp_path)
+    loaded = load_horse2zebra("folder", data_dir=tmp_path, image_size=20)
+    assert loaded.source == "folder"
+    assert len(loaded.train) == 4 and loaded.train.masks is None  # masks only come with synthetic data
+    for name, colour in COLOURS.items():
+        split = loaded[name]
+        assert split.images.shape == (2, 20, 20, 3) and split.images.dtype == np.float32
+        assert np.all(split.labels == EXPECTED_LABELS[name])
+        # The file's colour, scaled to [0, 1] in RGB order (JPEG rounding: a few grey levels).
+        assert np.allclose(split.images, np.array(colour) / 255, atol=0.04), name
+
+
+def test_folder_without_a_split_names_the_layout(tmp_path):
+    _write_cyclegan_folder(tmp_path)
+    for path in (tmp_path / "testB").iterdir():
+        path.unlink()
+    (tmp_path / "testB").rmdir()
+    with pytest.raises(DataUnavailable, match="trainA/ trainB/ testA/ testB/") as err:
+        load_horse2zebra("folder", data_dir=tmp_path)
+    assert "testB" in str(err.value)
+
+
+def test_folder_without_data_dir_names_the_layout():
+    with pytest.raises(DataUnavailable, match="data_dir=.*trainA/ trainB/ testA/ testB/"):
+        load_horse2zebra("folder")
+
+
+# --- source="tfds" (offline: tensorflow-datasets' own mock) -----------------------------------
+
+def test_tfds_source_with_mock_data():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    # USE_CODE: random examples from the builder's feature spec, no metadata and no download.
+    with tfds.testing.mock_data(num_examples=3, policy=tfds.testing.MockPolicy.USE_CODE):
+        loaded = load_horse2zebra("tfds")
+    assert loaded.source == "tfds"
+    for name in SPLITS:
+        split = loaded[name]
+        assert split.images.shape == (3, 128, 128, 3) and split.images.dtype == np.float32
+        assert 0.0 <= split.images.min() and split.images.max() <= 1.0 and split.images.max() > 0.5
+        # Labels follow the split, whatever label tfds (here: the mock) attaches to the example.
+        assert np.all(split.labels == EXPECTED_LABELS[name]), name
+
+
+def test_tfds_failure_becomes_data_unavailable(monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no internet in this test")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(DataUnavailable) as err:
+        load_horse2zebra("tfds")
+    message = str(err.value)
+    assert "no internet in this test" in message
+    assert "source='folder'" in message and "source='synthetic'" in message
+    assert isinstance(err.value.__cause__, ConnectionError)
+

@@ -1,0 +1,168 @@
+"""Tests of cnnlab.models and cnnlab.train, and of the trained models the assignment ships."""
+import json
+import pathlib
+import platform
+from importlib import metadata
+
+import numpy as np
+import pytest
+
+from cnnlab.data import SPLITS, Horse2Zebra, Split, fingerprint, load_horse2zebra
+from cnnlab.models import BUILDERS, predict_labels
+from cnnlab.train import train
+import keras  # after cnnlab: the package sets TensorFlow's environment first
+
+SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "source" / "sec02" / "data"
+PROVENANCE_FIELDS = {
+    "model", "file", "data_source", "data_sha256", "seed", "epochs_requested", "epochs_run", "best_epoch",
+    "batch_size", "best_val_loss", "test_accuracy", "test_images", "train_seconds", "seconds_per_epoch",
+    "device", "keras_backend", "versions", "python", "command",
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """The default synthetic set, generated now: a stale cache must not hide a changed generator."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNNLAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        return load_horse2zebra("synthetic")
+
+
+@pytest.fixture(scope="module")
+def tiny(synthetic):
+    """A few dozen 128 px images (the models' input size): 20 + 20 to train on, 8 + 8 to test."""
+    splits = {name: _head(synthetic[name], 20 if name.startswith("train") else 8) for name in SPLITS}
+    return Horse2Zebra("synthetic", splits, fingerprint(splits))
+
+
+def _head(split, n):
+    return Split(split.images[:n], split.labels[:n], split.masks[:n])
+
+
+# --- architectures ----------------------------------------------------------------------------
+
+def _conv(name, filters, kernel, stride, padding="valid"):
+    return name, "Conv2D", {"filters": filters, "kernel_size": (kernel, kernel), "strides": (stride, stride),
+                            "padding": padding, "activation": "relu"}
+
+
+def _stem(filters):
+    return [_conv("conv1", filters[0], 2, 1, "same"), _conv("conv2", filters[1], 3, 2),
+            _conv("conv3", filters[2], 3, 2), _conv("conv4", filters[3], 2, 2), _conv("conv5", filters[4], 2, 2)]
+
+
+CNN2_STEM = _stem((16, 16, 17, 22, 44))
+# (name, layer class, config entries); None: the spec does not fix the layer's name.
+ARCHITECTURES = {
+    "cnn1": _stem((16, 16, 17, 32, 64)) + [
+        ("flatten", "Flatten", {}),
+        ("dense1", "Dense", {"units": 25}),
+        ("dense2", "Dense", {"units": 10}),
+        (None, "Dropout", {"rate": 0.5}),
+        ("predictions", "Dense", {"units": 1, "activation": "sigmoid"}),
+    ],
+    "cnn2": CNN2_STEM[:2] + [(None, "Dropout", {"rate": 0.005})] + CNN2_STEM[2:] + [
+        ("flatten", "Flatten", {}),
+        ("dense1", "Dense", {"units": 25}),
+        (None, "Dropout", {"rate": 0.05}),
+        ("dense2", "Dense", {"units": 10}),
+        (None, "Dropout", {"rate": 0.05}),
+        ("predictions", "Dense", {"units": 2, "activation": "softmax"}),
+    ],
+}
+
+
+@pytest.mark.parametrize("model_name", sorted(BUILDERS))
+def test_architecture_follows_the_spec(model_name):
+    model = BUILDERS[model_name]()
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    spec = ARCHITECTURES[model_name]
+    assert [type(layer).__name__ for layer in layers] == [kind for _, kind, _ in spec]
+    for layer, (name, _, expected) in zip(layers, spec):
+        if name is not None:
+            assert layer.name == name
+        config = layer.get_config()
+        for key, value in expected.items():
+            assert _normalise(config[key]) == value, (layer.name, key)
+
+
+def _normalise(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("model_name, features, outputs", [("cnn1", 7 * 7 * 64, 1), ("cnn2", 7 * 7 * 44, 2)])
+def test_shapes_through_the_network(model_name, features, outputs):
+    # 128 -> 128 (same) -> 63 -> 31 -> 15 -> 7: a wrong padding or stride changes the Flatten width.
+    model = BUILDERS[model_name]()
+    assert tuple(model.input.shape) == (None, 128, 128, 3)
+    assert tuple(model.get_layer("flatten").output.shape) == (None, features)
+    assert tuple(model.output.shape) == (None, outputs)
+
+
+# --- train() ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model_name", sorted(BUILDERS))
+def test_train_writes_model_and_provenance(model_name, tiny, tmp_path):
+    best, record = train(model_name, tiny, epochs=2, batch_size=16, seed=5, out_dir=tmp_path, verbose=0)
+    # The checkpoint is a temporary: only the model and its record stay.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{model_name}.keras", f"{model_name}.provenance.json"]
+    written = json.loads((tmp_path / f"{model_name}.provenance.json").read_text())
+    assert written == record and set(record) == PROVENANCE_FIELDS
+    _check_record(record, model_name, tiny)
+    reloaded = keras.models.load_model(tmp_path / f"{model_name}.keras")
+    # Same machine, same process: the saved weights give exactly the recorded accuracy.
+    assert _accuracy(reloaded, tiny.test) == record["test_accuracy"]
+
+
+def _check_record(record, model_name, data):
+    assert record["model"] == model_name and record["file"] == f"{model_name}.keras"
+    assert record["data_source"] == "synthetic" and record["data_sha256"] == data.fingerprint
+    assert record["seed"] == 5 and record["batch_size"] == 16
+    assert record["epochs_requested"] == record["epochs_run"] == 2 and record["best_epoch"] in (1, 2)
+    assert record["test_images"] == len(data.test) == 16
+    assert record["test_accuracy"] in {k / 16 for k in range(17)}  # a share of the 16 test images
+    assert record["train_seconds"] > 0
+    assert record["seconds_per_epoch"] == pytest.approx(record["train_seconds"] / 2, abs=0.1)
+    if _gpu_visible():
+        assert record["device"].startswith("GPU")
+    else:
+        assert record["device"] == "CPU"  # never a GPU that was not there
+    assert record["keras_backend"] == keras.backend.backend()
+    assert record["python"] == platform.python_version()
+    for library in ("keras", "numpy", "scikit-image", keras.backend.backend()):
+        assert record["versions"][library] == metadata.version(library)
+
+
+def _gpu_visible():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return jax.devices()[0].platform != "cpu"
+    return False
+
+
+def _accuracy(model, split):
+    return float(np.mean(predict_labels(model, split.images) == split.labels))
+
+
+# --- the shipped models -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("model_name", sorted(BUILDERS))
+def test_shipped_model_matches_its_provenance(model_name, synthetic):
+    path = SHIPPED / f"{model_name}.keras"
+    assert path.exists(), f"{path} is missing: train it with python -m cnnlab.train --model {model_name}"
+    record = json.loads((SHIPPED / f"{model_name}.provenance.json").read_text())
+    assert record["file"] == path.name and record["data_source"] == "synthetic"
+    # The generator still makes the data the model was trained on; else retrain and re-ship.
+    assert record["data_sha256"] == synthetic.fingerprint
+    test = synthetic.test
+    assert record["test_images"] == len(test)
+    # One test image of slack: another CPU, BLAS or backend sums in another order, and a float
+    # reassociation can flip a prediction that sits on the decision boundary.
+    model = keras.models.load_model(path)
+    assert abs(_accuracy(model, test) - record["test_accuracy"]) <= 1 / len(test) + 1e-9
