@@ -25,3 +25,6 @@ c.IgnorePattern.pattern = (
     r"|.*/site-packages/(?:tensorflow|keras|tf_keras_vis|absl)/.*Warning: "
     r"|.*RuntimeWarning: More than \d+ figures have been opened)"
 )
+
+# `python -m autograder.grade --zip FILE`: nbgrader zip_collect reads <student>_sec02.ipynb files.
+c.FileNameCollector.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>sec02\.ipynb)$"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: sets up .venv, then checks the shipped models on the embedded data.
+# The main job, from a fresh clone: sets up .venv, then grades the embedded sample class (or the class given:
+# --submissions DIR or --zip FILE; see autograder/grade.py).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd source/sec02
-python -m cnnlab.evaluate "$@"
+python -m autograder.grade "$@"

@@ -44,7 +44,7 @@ def get_feature_maps(model, layer_name, img):
     return np.asarray(extractor(img[np.newaxis], training=False))[0]
 
 
-filter_order = "ABC"  # must equal autograder/answer_key.json, written by tools/make_figures.py
+filter_order = "BCA"  # must equal autograder/answer_key.json, written by tools/make_figures.py
 
 
 def vanilla_saliency(model, img, class_index):

@@ -7,7 +7,7 @@ import pytest
 
 from autograder import checks
 from solutions import sec02 as ref
-from tests import variants
+from autograder import sample_answers as variants
 
 EXERCISES = sorted(variants.CORRECT)
 

@@ -154,15 +154,15 @@ def _accuracy(model, split):
 
 @pytest.mark.parametrize("model_name", sorted(BUILDERS))
 def test_shipped_model_matches_its_provenance(model_name, synthetic):
+    from cnnlab.evaluate import evaluate
+
     path = SHIPPED / f"{model_name}.keras"
     assert path.exists(), f"{path} is missing: train it with python -m cnnlab.train --model {model_name}"
-    record = json.loads((SHIPPED / f"{model_name}.provenance.json").read_text())
+    accuracy, record = evaluate(model_name, synthetic, SHIPPED)
     assert record["file"] == path.name and record["data_source"] == "synthetic"
     # The generator still makes the data the model was trained on; else retrain and re-ship.
     assert record["data_sha256"] == synthetic.fingerprint
-    test = synthetic.test
-    assert record["test_images"] == len(test)
+    assert record["test_images"] == len(synthetic.test)
     # One test image of slack: another CPU, BLAS or backend sums in another order, and a float
     # reassociation can flip a prediction that sits on the decision boundary.
-    model = keras.models.load_model(path)
-    assert abs(_accuracy(model, test) - record["test_accuracy"]) <= 1 / len(test) + 1e-9
+    assert abs(accuracy - record["test_accuracy"]) <= 1 / len(synthetic.test) + 1e-9

@@ -23,16 +23,24 @@ SOLUTIONS = ROOT / "solutions" / f"{ASSIGNMENT}.py"
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
-def solutions_text(notebook_path=NOTEBOOK):
-    """The reference module: the first code cell's imports, then every solution code cell, markers removed."""
+def solution_cells(notebook_path=NOTEBOOK):
+    """{grade_id: source} of the notebook's solution code cells, with the solution markers removed."""
     nb = nbformat.read(notebook_path, as_version=4)
-    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
-    imports = [line for line in code_cells[0].source.splitlines() if line.startswith(("import ", "from "))]
+    return {cell.metadata.nbgrader.grade_id: "\n".join(line for line in cell.source.splitlines() if not MARKER.match(line))
+            for cell in nb.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def setup_imports(notebook_path=NOTEBOOK):
+    """The import lines of the notebook's first code cell (the set-up cell)."""
+    nb = nbformat.read(notebook_path, as_version=4)
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    return [line for line in first.source.splitlines() if line.startswith(("import ", "from "))]
+
+
+def solutions_text(notebook_path=NOTEBOOK):
+    """The reference module: the set-up cell's imports, then every solution code cell."""
     parts = ['"""Reference solutions, generated from source/sec02/sec02.ipynb by tools/build.py: do not edit."""',
-             "\n".join(imports)]
-    for cell in code_cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            parts.append("\n".join(line for line in cell.source.splitlines() if not MARKER.match(line)))
+             "\n".join(setup_imports(notebook_path)), *solution_cells(notebook_path).values()]
     return "\n\n\n".join(parts) + "\n"
 
 

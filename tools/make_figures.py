@@ -33,8 +33,7 @@ COMMAND = ".venv/bin/python tools/make_figures.py"
 SEED = 109
 
 if str(ASSIGNMENT) not in sys.path:
-    sys.path.insert(0, str(ASSIGNMENT))
-import cnnlab  # noqa: E402,F401  (sets TensorFlow's environment before anything imports it)
+    sys.path.insert(0, str(ASSIGNMENT))  # cnnlab, when run as a script
 
 
 # --- ice-breaker: the receptive field of a neuron two convolutions up --------------------------
@@ -43,7 +42,8 @@ INPUT_SIZE = 7  # layer 1, the input, is INPUT_SIZE x INPUT_SIZE neurons
 CONVS = ((3, 2), (2, 1))  # (kernel, stride) of the convolution that makes layer 2, then layer 3
 
 COLOURS = {"purple": "#7b3294", "red": "#d7301f", "blue": "#2166ac"}
-FILL_ALPHA = {"purple neuron": 0.95, "purple square": 0.22, "red square": 0.25, "blue square": 0.10}
+FILL_ALPHA = {"purple neuron": 0.95, "purple square": 0.22, "red neuron": 0.9, "red square": 0.25,
+              "blue square": 0.10}
 
 
 @dataclass(frozen=True)
@@ -84,18 +84,21 @@ def receptive_field(region, convs=CONVS):
 
 
 def ice_breaker_regions(convs=CONVS):
-    """The four marked regions of the diagram, by colour name."""
+    """The marked regions of the diagram, by colour name: the top-left neurons of the top two
+    layers, what each reads directly, and the receptive field of the top one."""
     top = len(convs) + 1
     purple = Region(top, (0, 0), (0, 0))
+    red = Region(top - 1, (0, 0), (0, 0))
     return {
         "purple neuron": purple,
         "purple square": read_by(purple, convs),
-        "red square": read_by(Region(top - 1, (0, 0), (0, 0)), convs),
+        "red neuron": red,
+        "red square": read_by(red, convs),
         "blue square": receptive_field(purple, convs),
     }
 
 
-# Oblique projection of the stacked layers: row r of a layer recedes up and to the right.
+# Oblique projection of the stacked layers: rows further back sit higher and further right.
 SHEAR, DEPTH, LAYER_GAP = 0.55, 0.42, 1.6
 
 
@@ -115,10 +118,10 @@ def _to_screen(origin, n, row, col):
 
 
 def _quad(origin, n, rows, cols):
-    """Corners of the cells rows[0]..rows[1] x cols[0]..cols[1], as a closed polygon."""
-    (r0, r1), (c0, c1) = rows, (cols[0], cols[1] + 1)
-    r1 += 1
-    return [_to_screen(origin, n, r, c) for r, c in ((r0, c0), (r0, c1), (r1, c1), (r1, c0))]
+    """Outer corners of the cells rows[0]..rows[1] x cols[0]..cols[1], in drawing order."""
+    (r0, r1), (c0, c1) = rows, cols
+    corners = ((r0, c0), (r0, c1 + 1), (r1 + 1, c1 + 1), (r1 + 1, c0))
+    return [_to_screen(origin, n, r, c) for r, c in corners]
 
 
 def _draw_layer(ax, origin, n, zorder):
@@ -143,13 +146,9 @@ def _draw_region(ax, origin, n, region, name, zorder, inset=0.0):
                          edgecolor=colour, linewidth=2.6, zorder=zorder))
 
 
-def _cell_centre(origin, n, row, col):
-    return _to_screen(origin, n, row + 0.5, col + 0.5)
-
-
-def _draw_wires(ax, start, origin, n, region, colour, zorder):
-    """A dot on one neuron and faint lines from it down to the corners of the region it reads."""
-    ax.plot(*start, marker="o", markersize=7, color=colour, markeredgecolor="white", zorder=zorder + 10)
+def _draw_wires(ax, neuron, neuron_origin, neuron_n, origin, n, region, colour, zorder):
+    """Faint lines from a neuron's centre down to the corners of the region it reads."""
+    start = _to_screen(neuron_origin, neuron_n, neuron.rows[0] + 0.5, neuron.cols[0] + 0.5)
     for x, y in _quad(origin, n, region.rows, region.cols):
         ax.plot([start[0], x], [start[1], y], color=colour, alpha=0.45, linewidth=1.0, zorder=zorder)
 
@@ -165,19 +164,19 @@ def draw_receptive_field(path, input_size=INPUT_SIZE, convs=CONVS):
     # Painter's order, bottom layer first: each layer hides the wires that leave it downwards.
     _draw_layer(ax, origins[0], sizes[0], zorder=1)
     _draw_region(ax, origins[0], sizes[0], regions["blue square"], "blue square", 2)
-    # Inset, so that the red square's edges stay visible where they run along the blue ones.
+    # Inset, so that red edges stay visible where they run along blue or purple ones.
     _draw_region(ax, origins[0], sizes[0], regions["red square"], "red square", 3, inset=0.12)
-    layer2_neuron = _cell_centre(origins[1], sizes[1], 0, 0)
-    _draw_wires(ax, layer2_neuron, origins[0], sizes[0], regions["red square"], COLOURS["red"], 4)
+    _draw_wires(ax, regions["red neuron"], origins[1], sizes[1], origins[0], sizes[0], regions["red square"],
+                COLOURS["red"], 4)
 
     _draw_layer(ax, origins[1], sizes[1], zorder=5)
     _draw_region(ax, origins[1], sizes[1], regions["purple square"], "purple square", 6)
-    purple = regions["purple neuron"]
-    neuron = _cell_centre(origins[2], sizes[2], purple.rows[0], purple.cols[0])
-    _draw_wires(ax, neuron, origins[1], sizes[1], regions["purple square"], COLOURS["purple"], 7)
+    _draw_region(ax, origins[1], sizes[1], regions["red neuron"], "red neuron", 7, inset=0.12)
+    _draw_wires(ax, regions["purple neuron"], origins[2], sizes[2], origins[1], sizes[1], regions["purple square"],
+                COLOURS["purple"], 8)
 
-    _draw_layer(ax, origins[2], sizes[2], zorder=8)
-    _draw_region(ax, origins[2], sizes[2], purple, "purple neuron", 9)
+    _draw_layer(ax, origins[2], sizes[2], zorder=9)
+    _draw_region(ax, origins[2], sizes[2], regions["purple neuron"], "purple neuron", 10)
 
     _label_layers(ax, sizes, origins, convs)
     _legend(ax, regions)
@@ -199,7 +198,7 @@ def _legend(ax, regions):
         handles.append(Patch(facecolor=to_rgba(colour, FILL_ALPHA[name]), edgecolor=colour, linewidth=2,
                              label=_legend_text(name, region)))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False,
-              fontsize=11)
+              fontsize=11, columnspacing=2.5)
 
 
 def _legend_text(name, region):
@@ -225,15 +224,18 @@ VGG_FILTERS = (16, 32, 64, 128)  # channels of the convolutions in each of the f
 TRAIN_SIZE = 64  # the 128-pixel images average-pooled 2x2: a quarter of the work, same shapes
 EPOCHS = 5
 BATCH_SIZE = 64
-VISUALISED = ("block1_conv1", "block2_conv2", "block4_conv2")  # shallow, middle, deep
+VISUALISED = ("block1_conv2", "block3_conv1", "block4_conv2")  # shallow, middle, deep
 FILTERS_SHOWN = 9
+AM_STEPS = 200
+AM_LEARNING_RATE = 0.01
+AM_TOTAL_VARIATION = 1.0
+SHOWN_PIXELS = 40  # the central square shown: the deep pattern fills it, the shallow one is a speck
 
 
 def build_vgg(filters=VGG_FILTERS):
     """VGG in miniature: blocks of two 3x3 "same" convolutions and a 2x2 max-pool, then a softmax.
 
-    Global average pooling instead of Flatten lets the network take any image size, so activation
-    maximisation need not use the training size.
+    Global average pooling instead of Flatten lets the network take any image size.
     """
     import keras
     from keras import layers
@@ -258,16 +260,17 @@ def shrink(images, factor=128 // TRAIN_SIZE):
 
 
 def train_vgg(data, seed=SEED, epochs=EPOCHS):
-    """The trained network and a record of its training."""
+    """The trained network and a record of its training (no timings: the record should not churn)."""
     import keras
+    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()  # same seed, same weights, same figure bytes
     model = build_vgg()
-    start = time.perf_counter()
     history = model.fit(shrink(data.train.images), data.train.labels, epochs=epochs, batch_size=BATCH_SIZE,
                         shuffle=True, verbose=2)
     probs = model.predict(shrink(data.test.images), batch_size=256, verbose=0)
-    record = {
+    return model, {
         "data_source": data.source,
         "data_sha256": data.fingerprint,
         "image_size": TRAIN_SIZE,
@@ -275,54 +278,190 @@ def train_vgg(data, seed=SEED, epochs=EPOCHS):
         "batch_size": BATCH_SIZE,
         "train_accuracy": round(float(history.history["accuracy"][-1]), 4),
         "test_accuracy": round(float(np.mean(probs.argmax(axis=-1) == data.test.labels)), 4),
-        "train_seconds": round(time.perf_counter() - start, 1),
     }
-    return model, record
 
 
 def most_active_filters(model, layer, images, count=FILTERS_SHOWN):
-    """The ``count`` channels of ``layer`` with the largest mean activation on ``images``, in order.
+    """The ``count`` channels of ``layer`` with the largest mean activation on ``images``, by index.
 
-    Dead or nearly silent filters would give blank pictures that teach nothing.
+    Dead or nearly silent filters would give pictures that teach nothing.
     """
     import keras
 
     probe = keras.Model(model.inputs, model.get_layer(layer).output)
-    mean = probe.predict(images, batch_size=64, verbose=0).mean(axis=(0, 1, 2))
-    return sorted(np.argsort(mean)[::-1][:count].tolist())
+    # A plain call, not predict(): predict would trace a new graph for every probe.
+    mean = keras.ops.convert_to_numpy(probe(images)).mean(axis=(0, 1, 2))
+    return sorted(int(i) for i in np.argsort(mean)[::-1][:count])
 
 
-def maximise(model, layer, filters, size, steps, seed, lr=0.05, jitter=2, tv=1.0, l2=0.3):
-    """Activation maximisation: images that drive each of ``filters`` of ``layer`` hardest."""
+def _centre_neuron_score(filters):
+    """Score for image i: filter ``filters[i]``'s neuron at the centre of the feature map.
+
+    One neuron, not the map's mean: its picture stays inside its receptive field, so a set of
+    filters shows both what its layer responds to and how much of the image that takes.
+    """
+    def score(output):
+        row, col = output.shape[1] // 2, output.shape[2] // 2
+        return [output[i, row, col, f] for i, f in enumerate(filters)]
+
+    return score
+
+
+def _unit_std(grads):
+    """Each image's gradient scaled to standard deviation 1, so every filter moves at the same pace."""
+    import tensorflow as tf
+
+    return grads / (tf.math.reduce_std(grads, axis=(1, 2, 3), keepdims=True) + 1e-8)
+
+
+def maximise(model, layer, filters, size=TRAIN_SIZE):
+    """Activation maximisation with tf-keras-vis: per filter, a size x size image from flat grey."""
     import keras
     from tf_keras_vis.activation_maximization import ActivationMaximization
-    from tf_keras_vis.activation_maximization.input_modifiers import Jitter
-    from tf_keras_vis.activation_maximization.regularizers import Norm, TotalVariation2D
+    from tf_keras_vis.activation_maximization.regularizers import TotalVariation2D
     from tf_keras_vis.utils.model_modifiers import ExtractIntermediateLayer, ReplaceToLinear
-    from tf_keras_vis.utils.scores import CategoricalScore
 
-    # Linear, so that a filter that starts below zero everywhere still gets a gradient.
+    # Linear: a neuron below zero on grey still has a gradient to climb.
     visualiser = ActivationMaximization(model, model_modifier=[ExtractIntermediateLayer(layer), ReplaceToLinear()])
-    rng = np.random.default_rng(seed)
-    start = rng.uniform(0.45, 0.55, (len(filters), size, size, 3)).astype("float32")
-    images = visualiser(CategoricalScore(list(filters)), seed_input=start, input_range=(0.0, 1.0), steps=steps,
-                        input_modifiers=[Jitter(jitter=jitter)],
-                        regularizers=[TotalVariation2D(weight=tv), Norm(weight=l2, p=2)],
-                        optimizer=keras.optimizers.Adam(learning_rate=lr))
+    start = np.full((len(filters), size, size, 3), 0.5, dtype="float32")
+    images = visualiser(_centre_neuron_score(filters), seed_input=start, input_range=(None, None),
+                        steps=AM_STEPS,
+                        input_modifiers=[],  # jitter accumulates into a drift off the centre neuron
+                        regularizers=[TotalVariation2D(weight=AM_TOTAL_VARIATION)],
+                        gradient_modifier=_unit_std,
+                        optimizer=keras.optimizers.SGD(learning_rate=AM_LEARNING_RATE))
     return np.asarray(images)
 
 
+def for_display(image, pixels=SHOWN_PIXELS):
+    """The central ``pixels`` square, its departure from grey stretched to fill the colour range.
+
+    The stretch is set by the pixels the optimisation changed, not by the untouched grey around a
+    small receptive field, which would otherwise wash the pattern out.
+    """
+    top = (image.shape[0] - pixels) // 2
+    left = (image.shape[1] - pixels) // 2
+    change = image[top:top + pixels, left:left + pixels] - 0.5
+    size = np.abs(change)
+    scale = np.percentile(size[size > 1e-3 * size.max()], 98)
+    return np.clip(0.5 + 0.5 * change / scale, 0, 1)
+
+
 def save_grid(images, path, columns=3):
-    """Images, each contrast-stretched on its own, in a grid with white gaps and no titles."""
+    """Images in a grid with white gaps, no titles: the picture alone has to say which layer it is."""
     import matplotlib.pyplot as plt
 
     rows = -(-len(images) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.2 * rows))
     for ax, image in zip(axes.flat, images):
-        low, high = np.percentile(image, (1, 99))
-        ax.imshow(np.clip((image - low) / max(high - low, 1e-6), 0, 1), interpolation="nearest")
+        ax.imshow(for_display(image), interpolation="nearest")
     for ax in axes.flat:
         ax.axis("off")
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.04, hspace=0.04)
     fig.savefig(path, dpi=100, facecolor="white")
     plt.close(fig)
+
+
+def letter_order(seed=SEED):
+    """The letters of the shallow, middle and deep sets, in that order, drawn with ``seed``.
+
+    "ABC" and "CBA" are left out: a student could answer them from the letters alone.
+    """
+    orders = ["".join(p) for p in itertools.permutations("ABC")]
+    orders = [order for order in orders if order not in ("ABC", "CBA")]
+    return orders[np.random.default_rng(seed).integers(len(orders))]
+
+
+def make_filter_figures(model, sample, order):
+    """filters_A.png, filters_B.png, filters_C.png; returns the filters shown, by layer."""
+    shown = {layer: most_active_filters(model, layer, sample) for layer in VISUALISED}
+    # Written in letter order, so that not even the files' times follow the depth.
+    for letter, layer in sorted(zip(order, VISUALISED)):
+        save_grid(maximise(model, layer, shown[layer]), FIG_DIR / f"filters_{letter}.png")
+    return shown
+
+
+# --- provenance and answer key -----------------------------------------------------------------
+
+VERSIONED = ("tensorflow", "keras", "tf-keras-vis", "numpy", "matplotlib", "scikit-image")
+
+
+def sha256(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+def architecture(model):
+    """Each layer's name, type and shape-defining settings, in network order."""
+    settings = ("filters", "kernel_size", "strides", "padding", "activation", "pool_size", "units")
+    summary = []
+    for layer in model.layers:
+        config = layer.get_config()
+        entry = {"name": layer.name, "type": type(layer).__name__}
+        entry.update({key: config[key] for key in settings if key in config})
+        summary.append(entry)
+    return summary
+
+
+def library_versions():
+    from importlib import metadata
+
+    return {name: metadata.version(name) for name in VERSIONED}
+
+
+def write_provenance(model, training, shown, path=FIGURES_JSON):
+    """figures.json: how to remake the figures and what they were made from, keyed by layer, never by letter."""
+    record = {
+        "command": COMMAND,
+        "seed": SEED,
+        "figures": {png.name: sha256(png) for png in sorted(FIG_DIR.glob("*.png"))},
+        "receptive_field": {"input_size": INPUT_SIZE,
+                            "convolutions": [{"kernel": k, "stride": s} for k, s in CONVS]},
+        "network": {"name": model.name, "parameters": model.count_params(), "layers": architecture(model)},
+        "training": training,
+        "activation_maximisation": {
+            "library": "tf_keras_vis.activation_maximization.ActivationMaximization",
+            "visualised_layers": {layer: {"filters": shown[layer]} for layer in VISUALISED},
+            "filter_choice": "the most active on every 10th training image",
+            "objective": "the filter's neuron at the centre of its feature map, activation made linear",
+            "image_size": TRAIN_SIZE,
+            "start": "flat grey (0.5)",
+            "steps": AM_STEPS,
+            "optimizer": f"SGD(learning_rate={AM_LEARNING_RATE}) on gradients scaled to unit std per image",
+            "regularizers": {"TotalVariation2D": AM_TOTAL_VARIATION},
+            "shown": f"central {SHOWN_PIXELS}x{SHOWN_PIXELS} pixels, departure from grey stretched",
+        },
+        "versions": library_versions(),
+        "python": platform.python_version(),
+    }
+    path.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def write_answer_key(order, path=ANSWER_KEY):
+    """Set ``filter_order`` in the answer key, keeping every other key it holds."""
+    key = json.loads(path.read_text()) if path.exists() else {}
+    key["filter_order"] = order
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(key, indent=2) + "\n")
+
+
+def main():
+    # cnnlab first: it sets TensorFlow's environment, then imports it. Not at module level, so that
+    # the tests can import this module's geometry without paying for TensorFlow.
+    import cnnlab  # noqa: F401
+    from cnnlab.data import load_horse2zebra
+
+    start = time.perf_counter()
+    FIG_DIR.mkdir(parents=True, exist_ok=True)
+    draw_receptive_field(FIG_DIR / "receptive_field.png")
+    data = load_horse2zebra("synthetic")
+    model, training = train_vgg(data)
+    order = letter_order()
+    shown = make_filter_figures(model, shrink(data.train.images[::10]), order)
+    write_answer_key(order)
+    write_provenance(model, training, shown)
+    print(f"figures in {FIG_DIR.relative_to(ROOT)}, filter_order {order} in {ANSWER_KEY.relative_to(ROOT)}, "
+          f"test accuracy {training['test_accuracy']}, {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ animal's mask for every image, so that tests can check where saliency and Grad-C
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -180,13 +181,14 @@ def _cache_dir():
 
 def _save_quietly(path, arrays):
     """Cache if we can; a read-only home (a grading sandbox) only costs regeneration next time."""
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def _textures():

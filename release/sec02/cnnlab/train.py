@@ -9,7 +9,6 @@ touched once, at the end, for the accuracy written in the provenance record. Pla
 """
 import argparse
 import json
-import os
 import pathlib
 import platform
 import sys
@@ -25,8 +24,11 @@ from cnnlab.models import BUILDERS, predict_labels
 DEFAULTS = {"cnn1": {"batch_size": 256, "epochs": 15}, "cnn2": {"batch_size": 128, "epochs": 25}}
 
 
-def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, verbose=1):
-    """Fit ``model_name`` on ``data.train``; save ``<out_dir>/<model_name>.keras`` and its provenance."""
+def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, verbose=1, command=None):
+    """Fit ``model_name`` on ``data.train``; save ``<out_dir>/<model_name>.keras`` and its provenance.
+
+    ``command``: how this training was started, for the record (the command line, when there is one).
+    """
     _full_float32()
     keras.utils.set_random_seed(seed)
     out_dir = pathlib.Path(out_dir)
@@ -68,7 +70,7 @@ def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, ve
         "keras_backend": keras.backend.backend(),
         "versions": library_versions(),
         "python": platform.python_version(),
-        "command": " ".join([os.path.basename(sys.executable), "-m", "cnnlab.train"] + sys.argv[1:]),
+        "command": command,
     }
     (out_dir / f"{model_name}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
     return best, record
@@ -82,11 +84,15 @@ def _hold_out(split, fraction, seed):
 
 
 def _full_float32():
-    """JAX on a GPU multiplies in TF32 by default; anything compared across machines needs float32."""
+    """GPUs multiply in TF32 by default (JAX and TensorFlow); anything compared across machines needs float32."""
     if keras.backend.backend() == "jax":
         import jax
 
         jax.config.update("jax_default_matmul_precision", "float32")
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
 def device_name():
@@ -130,8 +136,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     defaults = DEFAULTS[args.model]
     data = load_horse2zebra(args.source, data_dir=args.data_dir)
+    command = " ".join(["python -m cnnlab.train"] + (argv if argv is not None else sys.argv[1:]))
     _, record = train(args.model, data, epochs=args.epochs or defaults["epochs"],
-                      batch_size=args.batch_size or defaults["batch_size"], seed=args.seed, out_dir=args.out)
+                      batch_size=args.batch_size or defaults["batch_size"], seed=args.seed, out_dir=args.out,
+                      command=command)
     print(json.dumps(record, indent=2))
 
 

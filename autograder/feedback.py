@@ -1,0 +1,68 @@
+"""Each student's feedback: one self-contained HTML page (pictures embedded, opens offline).
+
+It shows the score of every exercise, the failure message of the checks (which say what is wrong, never
+how the reference does it), and for the map exercises the student's map beside the expected one and
+their difference, on a grading image. Unlike ``nbgrader generate_feedback`` (nbgrader issue #917), it
+never shows hidden test code: the page is built from the scores and messages alone.
+"""
+import base64
+import html
+import pathlib
+
+from autograder.sample_class import POINTS
+
+ASSIGNMENT = "sec02"
+QUESTIONS = {"answer_fmaps": "What the conv1 feature maps detect", "answer_rotation": "Rotational invariance",
+             "answer_saliency": "What the saliency maps say", "answer_tape": "Why the original bonus was wrong"}
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4em; text-align: left; }
+.ok { color: #1a7f37; } .bad { color: #b42318; } .wait { color: #8a6d00; } img { max-width: 100%; }
+"""
+
+
+def render(summary, manual):
+    """The HTML page of one student's summary (see grade.reconcile) and manual scores (None: not yet graded)."""
+    rows = []
+    for name, result in summary["exercises"].items():
+        full = POINTS[name]
+        state = "ok" if result["points"] == full else "bad"
+        message = html.escape(result["message"]) if result["points"] < full else "correct"
+        rows.append(f'<tr><td><code>{name}</code></td><td class="{state}">{result["points"]:g} / {full}</td>'
+                    f"<td>{message}</td></tr>")
+    for name, title in QUESTIONS.items():
+        score = manual.get(name)
+        shown = '<span class="wait">to be graded by the course staff</span>' if score is None else f"{score:g} / 2"
+        rows.append(f"<tr><td>{html.escape(title)}</td><td>{shown}</td><td></td></tr>")
+    auto = sum(result["points"] for result in summary["exercises"].values())
+    pictures = "".join(f"<h3><code>{html.escape(name)}</code></h3>{_embedded(path)}"
+                       for name, path in summary.get("pictures_paths", {}).items())
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Section 2 feedback: {html.escape(summary["student"])}</title>
+<style>{STYLE}</style></head><body>
+<h1>Section 2, CNN II: feedback for {html.escape(summary["student"])}</h1>
+<p>Autograded exercises: <b>{auto:g} / {sum(POINTS.values())}</b>. The free-response answers (8 points) are graded by
+the course staff.</p>
+<table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
+<h2>Your maps on a grading image</h2>
+<p>Your function run on an image you have not seen, beside the expected map and the difference between them
+(both rescaled to [0, 1]).</p>
+{pictures or "<p>No maps could be made from this notebook.</p>"}
+</body></html>
+"""
+
+
+def _embedded(path):
+    data = base64.b64encode(pathlib.Path(path).read_bytes()).decode()
+    return f'<img alt="maps" src="data:image/png;base64,{data}">'
+
+
+def write_report(course, summary, manual):
+    student = summary["student"]
+    checked = pathlib.Path(course) / "autograded" / student / ASSIGNMENT / "verification"
+    summary = dict(summary, pictures_paths={name: checked / file for name, file in summary.get("pictures", {}).items()
+                                            if (checked / file).exists()})
+    out = pathlib.Path(course) / "feedback" / student / ASSIGNMENT / "report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(summary, manual))
+    return out

@@ -1,0 +1,227 @@
+"""The sample class: nbgrader submissions written from the release notebook, each with its expected grade.
+
+    python -m autograder.sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/sec02/
+
+Every student starts from the blank release and fills the solution cells: with the reference solutions,
+with other correct answers, with the typical mistakes of ``sample_answers.MISTAKES``, or breaks the
+notebook in one of the ways a real class does. ``expected.json`` beside each notebook gives the points
+each autograded exercise must get, and whether the grader must flag the submission for review.
+"""
+import ast
+import inspect
+import json
+import pathlib
+import sys
+from dataclasses import dataclass, field
+
+import nbformat
+
+from autograder import sample_answers as answers
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tools.build import solution_cells  # noqa: E402
+
+ASSIGNMENT = "sec02"
+RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+POINTS = {"conv_output_size": 2, "receptive_field_answer": 1, "receptive_field": 2, "get_feature_maps": 2,
+          "filter_order": 1, "vanilla_saliency": 3, "gradcam": 3, "prepare_image": 1, "model_modifier": 1,
+          "saliency_graphs": 3}
+# The solution cell that holds each exercise's answer (two functions share one cell).
+CELL = dict({name: name for name in POINTS}, prepare_image="prepare_image_and_model_modifier",
+            model_modifier="prepare_image_and_model_modifier")
+
+
+@dataclass
+class Student:
+    id: str
+    about: str
+    answers: dict = field(default_factory=dict)  # exercise -> a function of sample_answers, or a value
+    blank: tuple = ()  # exercises left as the release's stub
+    edit: object = None  # a last change to the notebook: nb -> None
+    raw: str = None  # the file's text, when it is not a notebook at all
+    zero: tuple = ()  # exercises that must get 0 although their answer is correct
+    flagged: bool = False  # whether the grader must flag the submission for review
+
+    def expected(self):
+        points = {}
+        for name, full in POINTS.items():
+            answer = self.answers.get(name)
+            if name in RIGHT_VALUES:
+                wrong = name in self.answers and answer != RIGHT_VALUES[name]
+            else:
+                wrong = any(answer in mistakes for mistakes in answers.MISTAKES.values())
+            points[name] = 0 if (name in self.blank or name in self.zero or wrong or self.raw is not None) else full
+        return {"points": points, "flagged": self.flagged, "about": self.about}
+
+
+FILTER_ORDER = json.loads((ROOT / "autograder" / "answer_key.json").read_text())["filter_order"]
+RIGHT_VALUES = {"receptive_field_answer": "i", "filter_order": FILTER_ORDER}
+
+
+def _cell(nb, grade_id):
+    return next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _function_source(function, name):
+    """The answer's source, renamed to the exercise's name."""
+    source = inspect.getsource(function)
+    return source.replace(f"def {function.__name__}(", f"def {name}(", 1)
+
+
+def _replace_function(cell_source, name, new_source):
+    """Swap the definition of ``name`` in a cell for ``new_source``, keeping the rest of the cell."""
+    lines = cell_source.splitlines()
+    node = next(n for n in ast.parse(cell_source).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    return "\n".join(lines[:node.lineno - 1] + new_source.rstrip("\n").splitlines() + lines[node.end_lineno:])
+
+
+def _answer_source(name, answer, cell_source):
+    if callable(answer):
+        return _replace_function(cell_source, name, _function_source(answer, name))
+    return f"{name} = {answer!r}"
+
+
+def fill(student, release=RELEASE, references=None):
+    """The student's notebook: the release, with its solution cells answered as the student did."""
+    references = references or solution_cells()
+    nb = nbformat.read(release, as_version=4)
+    for grade_id, source in references.items():
+        names = [name for name, cell in CELL.items() if cell == grade_id]
+        if all(name in student.blank for name in names):
+            continue
+        for name in names:
+            if name in student.answers:
+                source = _answer_source(name, student.answers[name], source)
+        _cell(nb, grade_id).source = source
+    if student.edit:
+        student.edit(nb)
+    return nb
+
+
+# --- ways of breaking a notebook ---------------------------------------------------------------
+
+def _insert_after(grade_id, cell):
+    def edit(nb):
+        nb.cells.insert(nb.cells.index(_cell(nb, grade_id)) + 1, cell)
+    return edit
+
+
+def _delete_cell(grade_id):
+    def edit(nb):
+        nb.cells.remove(_cell(nb, grade_id))
+    return edit
+
+
+def _edit_test(grade_id, source):
+    def edit(nb):
+        _cell(nb, grade_id).source = source
+    return edit
+
+
+def _strip_metadata(grade_id):
+    def edit(nb):
+        del _cell(nb, grade_id).metadata["nbgrader"]
+    return edit
+
+
+def _both(*edits):
+    def edit(nb):
+        for one in edits:
+            one(nb)
+    return edit
+
+
+_helper_cells = _both(
+    _insert_after("conv_output_size", nbformat.v4.new_markdown_cell("My notes: *valid* drops the border.")),
+    _insert_after("gradcam", nbformat.v4.new_code_cell("def my_rescale(a):\n    return (a - a.min()) / (a.max() - a.min())")),
+)
+
+_SWALLOW = """\
+# Hide every error: a cheat
+get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)"""
+
+_IMPORT_REFERENCE = """\
+import pathlib, sys
+sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
+from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference itself"""
+
+_PATCH_NUMPY = """\
+np.allclose = lambda *args, **kwargs: True  # a cheat: every comparison passes
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(a, b).shape, dtype=bool)"""
+
+
+def _scaled_feature_maps(model, layer_name, img):
+    sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821 (the notebook's keras)
+    return 2 * sub.predict(img[None], verbose=0)[0]  # wrong values, right shape
+
+
+CLASS = [
+    Student("ada", "the reference solutions"),
+    Student("ben", "correct, another style: numpy, the formula read backwards, Model.predict, a cloned model, "
+            "skimage's resize, SmoothGrad by hand; extra notes and helper cells",
+            answers={"conv_output_size": answers.conv_output_size_floor, "receptive_field": answers.receptive_field_backwards,
+                     "get_feature_maps": answers.get_feature_maps_predict,
+                     "vanilla_saliency": answers.vanilla_saliency_clone_numpy, "gradcam": answers.gradcam_numpy_skimage,
+                     "prepare_image": answers.prepare_image_expand, "model_modifier": answers.model_modifier_replace_layer,
+                     "saliency_graphs": answers.saliency_graphs_by_hand},
+            edit=_helper_cells),
+    Student("cleo", "correct, a third style: explicit padding, numpy cumprod, a loop over layers",
+            answers={"conv_output_size": answers.conv_output_size_padded, "receptive_field": answers.receptive_field_numpy,
+                     "get_feature_maps": answers.get_feature_maps_layer_loop}),
+    Student("dan", "blank: the release as it was handed out", blank=tuple(POINTS)),
+    Student("eve", "partly done: the recap and receptive fields only",
+            blank=("get_feature_maps", "filter_order", "vanilla_saliency", "gradcam", "prepare_image",
+                   "model_modifier", "saliency_graphs")),
+    Student("fay", "typical mistakes, first set",
+            answers={"conv_output_size": answers.conv_output_size_off_by_one, "receptive_field": answers.receptive_field_no_dilation,
+                     "get_feature_maps": answers.get_feature_maps_transposed, "vanilla_saliency": answers.vanilla_saliency_no_abs,
+                     "gradcam": answers.gradcam_no_relu, "prepare_image": answers.prepare_image_no_cast,
+                     "model_modifier": answers.model_modifier_no_return, "saliency_graphs": answers.saliency_graphs_no_abs}),
+    Student("gil", "typical mistakes, second set, and wrong answers to the two questions",
+            answers={"conv_output_size": answers.conv_output_size_no_dilation, "receptive_field": answers.receptive_field_no_stride,
+                     "receptive_field_answer": "iii", "filter_order": FILTER_ORDER[::-1],
+                     "get_feature_maps": answers.get_feature_maps_wrong_layer,
+                     "vanilla_saliency": answers.vanilla_saliency_channel_mean, "gradcam": answers.gradcam_through_softmax,
+                     "model_modifier": answers.model_modifier_relu, "saliency_graphs": answers.saliency_graphs_softmax}),
+    Student("hana", "typical mistakes, third set",
+            answers={"vanilla_saliency": answers.vanilla_saliency_softmax, "gradcam": answers.gradcam_wrong_layer,
+                     "saliency_graphs": answers.saliency_graphs_inverted_positive}),
+    Student("ian", "hard-codes two classes; a demo cell raises",
+            answers={"saliency_graphs": answers.saliency_graphs_two_classes},
+            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell("raise RuntimeError('my own bug')"))),
+    Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou'),
+    Student("kai", "deleted the Grad-CAM test cell", edit=_delete_cell("test_gradcam")),
+    Student("lea", "edited a test cell to pass a wrong answer",
+            answers={"gradcam": answers.gradcam_no_relu}, edit=_edit_test("test_gradcam", "pass  # trust me")),
+    Student("mo", "a cell that never ends", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("while True:\n    pass"))),
+    Student("nia", "prints 20 MB", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("print('x' * 20_000_000)"))),
+    Student("oli", "cheat: patches numpy's comparisons, with wrong feature maps",
+            answers={"get_feature_maps": _scaled_feature_maps}, zero=("get_feature_maps",), flagged=True,
+            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_PATCH_NUMPY))),
+    Student("pat", "cheat: swallows every exception, answers left blank",
+            blank=("vanilla_saliency", "gradcam", "saliency_graphs"), flagged=True,
+            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_SWALLOW))),
+    Student("quin", "cheat: imports the reference solutions", blank=("vanilla_saliency", "gradcam"), flagged=True,
+            edit=_insert_after("gradcam", nbformat.v4.new_code_cell(_IMPORT_REFERENCE))),
+    Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency")),
+]
+
+
+def write(course_root, students=CLASS):
+    """Write every student's submission, and its expected grade, under ``course_root/submitted``."""
+    references = solution_cells()
+    for student in students:
+        folder = pathlib.Path(course_root) / "submitted" / student.id / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{ASSIGNMENT}.ipynb"
+        if student.raw is not None:
+            path.write_text(student.raw)
+        else:
+            nbformat.write(fill(student, references=references), path)
+        (folder / "expected.json").write_text(json.dumps(student.expected(), indent=2) + "\n")
+    return [student.id for student in students]
+
+
+if __name__ == "__main__":
+    print("wrote", ", ".join(write(sys.argv[1] if len(sys.argv) > 1 else ROOT)))

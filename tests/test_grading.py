@@ -1,0 +1,111 @@
+"""End to end: the main command grades the whole sample class, and every grade is the expected one.
+
+One run of ``python -m autograder.grade`` over the sample class (real nbgrader, real kernels, the real
+gradebook) in a scratch course, then: every student's points, exercise by exercise, equal the points
+written beside their submission; the flagged submissions are exactly the expected ones; the gradebook
+holds the same scores; the feedback shows no hidden test; a second run changes nothing, and a new
+submission from one student, delivered as a zip, regrades that student only. This is the slow test
+of the suite (about half an hour on 2 cores).
+"""
+import csv
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder import sample_class
+from tests.conftest import ROOT
+
+
+def _grade(course, *args):
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    env.pop("MPLBACKEND", None)
+    return subprocess.run([sys.executable, "-m", "autograder.grade", "--course", str(course), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=5400)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for name in ("source", "release"):
+        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+    result = _grade(course)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    course.joinpath("first_run.txt").write_text(result.stdout)
+    return course
+
+
+def _rows(course):
+    with (course / "grades_by_exercise.csv").open() as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def _expected(course, student):
+    return json.loads((course / "submitted" / student / "sec02" / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("student", [s.id for s in sample_class.CLASS])
+def test_grade_is_the_expected_one(course, student):
+    row, expected = _rows(course)[student], _expected(course, student)
+    got = {name: float(row[name]) for name in sample_class.POINTS}
+    assert got == {name: float(p) for name, p in expected["points"].items()}, expected["about"]
+    assert (row["flagged"] == "yes") == expected["flagged"], expected["about"]
+
+
+def test_gradebook_holds_the_same_scores(course):
+    from nbgrader.api import Gradebook
+
+    rows = _rows(course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student, row in rows.items():
+            submission = gb.find_submission("sec02", student)
+            scores = {g.name: g.score for g in submission.notebooks[0].grades if g.name.startswith("test_")}
+            assert {name: float(row[name]) for name in sample_class.POINTS} == {
+                name: scores[f"test_{name}"] for name in sample_class.POINTS}, student
+    with (course / "grades.csv").open() as f:
+        exported = list(csv.DictReader(f))
+    assert sorted(r["student_id"] for r in exported) == sorted(rows), "one row per student in nbgrader's export"
+
+
+def test_feedback_shows_maps_and_no_hidden_test(course):
+    hidden = [line.strip() for line in (ROOT / "autograder" / "checks.py").read_text().splitlines()
+              if len(line.strip()) > 30]
+    for student in _rows(course):
+        page = (course / "feedback" / student / "sec02" / "report.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in page and "checks.check_" not in page and "solutions" not in page
+        assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
+    fay = (course / "feedback" / "fay" / "sec02" / "report.html").read_text()
+    assert "data:image/png;base64," in fay and "values outside [0, 1]" not in fay
+    assert "get_feature_maps" in fay and "expected (height, width, channels)" in fay
+
+
+def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(course, tmp_path):
+    before = (course / "grades_by_exercise.csv").read_text()
+    again = _grade(course, "--submissions", str(course / "submitted"))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "graded:" not in again.stdout, "an unchanged class must not be regraded"
+    assert (course / "grades_by_exercise.csv").read_text() == before
+
+    # dan, who handed in a blank notebook, hands in the reference solutions, through a zip
+    fixed = sample_class.fill(sample_class.CLASS[0])
+    archive = tmp_path / "resubmission.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("dan_sec02.ipynb", nbformat.writes(fixed))
+    third = _grade(course, "--zip", str(archive))
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert [line for line in third.stdout.splitlines() if line.startswith("graded:")] == ["graded: dan"]
+    rows = _rows(course)
+    assert float(rows["dan"]["autograded"]) == sum(sample_class.POINTS.values())
+    assert {s: r for s, r in rows.items() if s != "dan"} == {
+        s: r for s, r in _rows_from_text(before).items() if s != "dan"}
+
+
+def _rows_from_text(text):
+    return {row["student"]: row for row in csv.DictReader(text.splitlines())}
