@@ -94,6 +94,10 @@ def fill(student, release=RELEASE, references=None):
             if name in student.answers:
                 source = _answer_source(name, student.answers[name], source)
         _cell(nb, grade_id).source = source
+    if len(student.blank) < len(POINTS):  # a student who worked also answered the questions, in words
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.source = f"{student.id}'s answer, to be read by the course staff."
     if student.edit:
         student.edit(nb)
     return nb
@@ -190,8 +194,9 @@ CLASS = [
     Student("ian", "hard-codes two classes; a demo cell raises",
             answers={"saliency_graphs": answers.saliency_graphs_two_classes},
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell("raise RuntimeError('my own bug')"))),
-    Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou'),
-    Student("kai", "deleted the Grad-CAM test cell", edit=_delete_cell("test_gradcam")),
+    Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou',
+            flagged=True),
+    Student("kai", "deleted the Grad-CAM test cell", edit=_delete_cell("test_gradcam"), flagged=True),
     Student("lea", "edited a test cell to pass a wrong answer",
             answers={"gradcam": answers.gradcam_no_relu}, edit=_edit_test("test_gradcam", "pass  # trust me")),
     Student("mo", "a cell that never ends", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("while True:\n    pass"))),
@@ -204,7 +209,8 @@ CLASS = [
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_SWALLOW))),
     Student("quin", "cheat: imports the reference solutions", blank=("vanilla_saliency", "gradcam"), flagged=True,
             edit=_insert_after("gradcam", nbformat.v4.new_code_cell(_IMPORT_REFERENCE))),
-    Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency")),
+    Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),
+            flagged=True),
 ]
 
 
