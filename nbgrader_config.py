@@ -27,4 +27,4 @@ c.IgnorePattern.pattern = (
 )
 
 # `python -m autograder.grade --zip FILE`: nbgrader zip_collect reads <student>_sec02.ipynb files.
-c.FileNameCollector.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>sec02\.ipynb)$"
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>sec02\.ipynb)$"

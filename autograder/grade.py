@@ -21,6 +21,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,6 +96,9 @@ def collect_zip(course, archive):
     archive = pathlib.Path(archive)
     if not archive.is_file():
         raise SystemExit(f"no such zip file: {archive}")
+    with zipfile.ZipFile(archive) as z:
+        if not any(name.endswith(f"_{NOTEBOOK}") for name in z.namelist()):
+            raise SystemExit(f"{archive} holds no <student>_{NOTEBOOK} file (nbgrader_config.py's FileNameCollectorPlugin)")
     folder = course / "downloaded" / ASSIGNMENT / "archive"
     shutil.rmtree(course / "downloaded" / ASSIGNMENT, ignore_errors=True)
     folder.mkdir(parents=True)

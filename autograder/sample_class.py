@@ -150,6 +150,12 @@ import pathlib, sys
 sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
 from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference itself"""
 
+_DISARM_CHECKS = """\
+import pathlib, sys
+sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
+import autograder.checks  # a cheat: the hidden test cells import this same module object
+autograder.checks.check_gradcam = lambda answer: None"""
+
 _PATCH_NUMPY = """\
 np.allclose = lambda *args, **kwargs: True  # a cheat: every comparison passes
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(a, b).shape, dtype=bool)"""
@@ -209,6 +215,9 @@ CLASS = [
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_SWALLOW))),
     Student("quin", "cheat: imports the reference solutions", blank=("vanilla_saliency", "gradcam"), flagged=True,
             edit=_insert_after("gradcam", nbformat.v4.new_code_cell(_IMPORT_REFERENCE))),
+    Student("sam", "cheat: disarms the hidden Grad-CAM check, with a Grad-CAM without ReLU",
+            answers={"gradcam": answers.gradcam_no_relu}, flagged=True,
+            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECKS))),
     Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),
             flagged=True),
 ]
