@@ -121,8 +121,11 @@ def grade_student(course, student, force=False):
     digest = _digest(submitted)
     if not force and summary_path.exists() and json.loads(summary_path.read_text()).get("submission") == digest:
         return json.loads(summary_path.read_text()), False
-    result = nbgrader(course, "autograde", ASSIGNMENT, "--student", student, "--force", timeout=AUTOGRADE_TIMEOUT)
-    notes = [] if result.returncode == 0 else [f"nbgrader could not autograde it: {_unreadable(submitted, result)}"]
+    try:
+        result = nbgrader(course, "autograde", ASSIGNMENT, "--student", student, "--force", timeout=AUTOGRADE_TIMEOUT)
+        notes = [] if result.returncode == 0 else [f"nbgrader could not autograde it: {_unreadable(submitted, result)}"]
+    except subprocess.TimeoutExpired:
+        notes = [f"nbgrader's autograde did not finish within {AUTOGRADE_TIMEOUT} s"]
     checked.mkdir(parents=True, exist_ok=True)
     autograded = course / "autograded" / student / ASSIGNMENT / NOTEBOOK
     verdict = verify(autograded if autograded.exists() else submitted, checked)
@@ -146,6 +149,7 @@ def _unreadable(notebook, result):
 
 def verify(notebook, out_dir):
     """The verdict of autograder/verify.py, run in its own process; a crash there is the notebook's doing."""
+    (out_dir / "verdict.json").unlink(missing_ok=True)
     try:
         result = subprocess.run([sys.executable, "-m", "autograder.verify", str(notebook), "--out", str(out_dir)],
                                 cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=VERIFY_TIMEOUT)
@@ -165,41 +169,34 @@ def reconcile(course, student, verdict, notes):
     flags = list(notes)
     exercises = {}
     with Gradebook(_db_url(course)) as gb:
+        grades = {}
         for name in EXERCISES:
             try:
-                grade = gb.find_grade(f"test_{name}", NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
+                grades[name] = gb.find_grade(f"test_{name}", NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
             except MissingEntry:
-                grade = None
+                grades[name] = None
+        for name, grade in grades.items():
             in_kernel = (grade.auto_score or 0.0) if grade else 0.0
             if verdict is None:  # verification itself died: keep nbgrader's score, a person decides
                 exercises[name] = {"points": in_kernel, "message": ""}
                 continue
             outcome = verdict["exercises"][name]
             points = float(POINTS[name]) if outcome["passed"] else 0.0
-            if grade is not None and points != in_kernel:
-                grade.manual_score = points
+            if points != in_kernel:
                 flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the independent check {points:g}")
+            if grade is not None:  # set on every run: a regraded submission must not keep an old override
+                grade.manual_score = points if points != in_kernel else None
             exercises[name] = {"points": points, "message": outcome["message"]}
         if verdict is None:
             flags.append("the independent check did not finish: nbgrader's scores are kept")
         else:
             flags += [f"notebook {item}" for item in verdict["suspicious"]]
-        if flags:
-            _mark_for_review(gb, student)
+        for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
+            if grade is not None:
+                grade.needs_manual_grade = bool(flags)
         gb.db.commit()
     return {"student": student, "exercises": exercises, "flags": flags,
             "pictures": (verdict or {}).get("pictures", {})}
-
-
-def _mark_for_review(gb, student):
-    """Every autograded cell of a flagged submission needs a person's look in formgrader."""
-    from nbgrader.api import MissingEntry
-
-    for name in EXERCISES:
-        try:
-            gb.find_grade(f"test_{name}", NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student).needs_manual_grade = True
-        except MissingEntry:
-            pass
 
 
 def _db_url(course):
