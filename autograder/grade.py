@@ -265,7 +265,7 @@ def main(argv=None):
         else:
             students = collect_sample(course)
         summaries = []
-        for student in students:
+        for student in sorted(students):
             summary, graded = grade_student(course, student, force=args.force)
             print(f"{'graded' if graded else 'unchanged'}: {student}", flush=True)
             summaries.append(summary)
