@@ -10,7 +10,6 @@ of the suite (about half an hour on 2 cores).
 import csv
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
