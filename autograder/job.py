@@ -1,0 +1,175 @@
+"""Grade one submission: the unit of work of a grading worker, on this machine or on another one.
+
+``grade_submission`` takes the student's files and an empty gradebook (bytes) and returns what the
+grading gave (a dict of plain values and bytes): it builds a private course folder in a temporary
+directory, runs nbgrader's ``autograde`` there with the student's kernel in the sandbox
+(``autograder/sandbox.py``), runs the independent check (``autograder/verify.py``), sandboxed too, and
+reads the scores back from its private gradebook. It writes nothing outside its temporary folder, so any
+number of them can run at once, and only the batch (``autograder/grade.py``) writes the course's gradebook.
+
+A failure of the machinery (the worker killed, the disk full) raises ``WorkerFailed``; everything a
+student's notebook can do ends in the result, as scores and notes.
+"""
+import hashlib
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+
+from autograder import sandbox
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ASSIGNMENT = "sec02"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+AUTOGRADE_TIMEOUT = 1800  # the whole notebook; nbgrader_config.py also limits each cell
+VERIFY_TIMEOUT = 1800
+# What the hidden test cells read in the student's kernel: the checks, and what they compare with.
+HIDDEN_TESTS_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/checks.py",
+                     "autograder/answer_key.json", "solutions")
+VERIFY_READ = ("autograder", "solutions", "tools", "source/sec02")
+
+
+class WorkerFailed(RuntimeError):
+    """The grading machinery failed on this submission (not the student's notebook): grade it again."""
+
+
+def environment():
+    """nbgrader must find this Python's alembic, and kernels must get TensorFlow's settings."""
+    bin_dir = str(pathlib.Path(sys.executable).parent)
+    return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+                TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def grade_submission(student, files, template, sandboxed=True, limits=None):
+    """Grade ``files`` ({name: bytes} of <student>/sec02/) against ``template`` (an empty gradebook's bytes)."""
+    limits = limits or {}
+    with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
+        course = pathlib.Path(tmp)
+        (course / "gradebook.db").write_bytes(template)
+        (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
+        for name in HIDDEN_TESTS_READ:  # the hidden test cells find the checks in their course root
+            (course / name).parent.mkdir(exist_ok=True)
+            (course / name).symlink_to(ROOT / name)
+        submitted = course / "submitted" / student / ASSIGNMENT
+        submitted.mkdir(parents=True)
+        for name, data in files.items():
+            (submitted / name).write_bytes(data)
+        notes = autograde(course, student, sandboxed, limits)
+        autograded = course / "autograded" / student / ASSIGNMENT
+        notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
+        verdict, pictures = verify(course, notebook, sandboxed, limits)
+        result = scores(course, student)
+        result.update(student=student, submission=digest(files.get(NOTEBOOK, b"")), notes=notes, verdict=verdict,
+                      pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
+                                                if (autograded / name).exists()})
+        return result
+
+
+def autograde(course, student, sandboxed, limits):
+    """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything."""
+    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student, "--force",
+               f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
+               "--log-level=ERROR"]
+    env = environment()
+    if sandboxed:
+        # The kernel has no network: it talks to nbgrader over Unix sockets in a folder both can see.
+        runtime = course / "runtime"
+        command += ["--KernelManager.transport=ipc", f"--KernelManager.ip={runtime / 'kernel'}"]
+        env.update(JUPYTER_PATH=str(_sandboxed_kernel(course, limits)), JUPYTER_RUNTIME_DIR=str(runtime),
+                   TMPDIR=str(runtime))  # where jupyter_client writes the connection file
+    # cwd: nbgrader reads this repository's nbgrader_config.py (per-cell timeout, ignored log lines).
+    code, output = _run(command, ROOT, env, AUTOGRADE_TIMEOUT)
+    if code is None:
+        return [f"nbgrader's autograde did not finish within {AUTOGRADE_TIMEOUT} s"]
+    if code < 0:
+        raise WorkerFailed(f"nbgrader autograde was killed (signal {-code})")
+    return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, student, output)}"]
+
+
+def _sandboxed_kernel(course, limits):
+    """A 'python3' kernelspec, found before the real one, that starts the kernel inside the sandbox."""
+    runtime = course / "runtime"
+    runtime.mkdir()
+    cache = pathlib.Path(os.environ.get("CNNLAB_CACHE_DIR", pathlib.Path.home() / ".cache" / "cnnlab"))
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    read = [str(course / p) for p in HIDDEN_TESTS_READ]
+    read += [str(course / "source" / ASSIGNMENT / "data"), str(cache)]  # the checks' models, the data's cache
+    argv = sandbox.wrap(kernel, read=read, write=[str(runtime)], **limits)
+    spec = course / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python",
+        "env": {"CNNLAB_CACHE_DIR": str(cache)}}))
+    return course / "jupyter"
+
+
+def verify(course, notebook, sandboxed, limits):
+    """The verdict of autograder/verify.py, in its own process (and sandbox), and its map pictures."""
+    out = course / "verification"
+    out.mkdir()
+    command = [sys.executable, "-m", "autograder.verify", str(notebook), "--out", str(out)]
+    if sandboxed:
+        cache = os.environ.get("CNNLAB_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "cnnlab"))
+        command = sandbox.wrap(command, read=[str(ROOT / p) for p in VERIFY_READ] + [cache], write=[str(out)], **limits)
+    env = dict(environment(), PYTHONPATH=str(ROOT))
+    code, _ = _run(command, notebook.parent, env, VERIFY_TIMEOUT)
+    if code is not None and code < 0:
+        raise WorkerFailed(f"the independent check was killed (signal {-code})")
+    path = out / "verdict.json"
+    if code != 0 or not path.exists():  # the student's code crashed or hung the check: a person decides
+        return None, {}
+    return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
+
+
+def _run(command, cwd, env, timeout):
+    """(exit code, output) of a command in its own process group; (None, output) when it ran out of time."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, output
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        return None, output
+
+
+def _why(course, student, output):
+    """Why nbgrader failed on a notebook, in a sentence."""
+    import nbformat
+
+    try:
+        nbformat.validate(nbformat.read(course / "submitted" / student / ASSIGNMENT / NOTEBOOK, as_version=4))
+    except Exception as err:
+        return f"the file is not a valid notebook ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+    lines = [line for line in output.splitlines() if "Error" in line and "Please see" not in line]
+    return (lines or ["see nbgrader's log"])[-1][:300]
+
+
+def scores(course, student):
+    """What nbgrader wrote in the private gradebook: {"timestamp", "notebooks", "grades", "comments"}."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    result = {"timestamp": None, "notebooks": {}, "grades": {}, "comments": {}}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        try:
+            submission = gb.find_submission(ASSIGNMENT, student)
+        except MissingEntry:  # nbgrader could not even start on it
+            return result
+        result["timestamp"] = submission.timestamp.isoformat() if submission.timestamp else None
+        for nb in submission.notebooks:
+            result["notebooks"][nb.name] = {"flagged": nb.flagged, "late_submission_penalty": nb.late_submission_penalty}
+            for grade in nb.grades:
+                result["grades"][f"{nb.name}/{grade.name}"] = {
+                    "auto_score": grade.auto_score, "needs_manual_grade": grade.needs_manual_grade,
+                    "extra_credit": grade.extra_credit}
+            for comment in nb.comments:
+                result["comments"][f"{nb.name}/{comment.name}"] = comment.auto_comment
+    return result
