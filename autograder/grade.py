@@ -3,24 +3,33 @@
     python -m autograder.grade                      # the embedded sample class
     python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/sec02/sec02.ipynb
     python -m autograder.grade --zip FILE.zip       # a zip of <student>_sec02.ipynb files (nbgrader zip_collect)
+    options: --workers N (default: the cores), --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b
 
 Steps, all on nbgrader's own commands and gradebook: build the release (which registers the assignment),
-collect the submissions into ``submitted/``, autograde each student whose submission is new or changed,
-check each one again outside the student's kernel (``autograder/verify.py``) and write the authoritative
-verdict into the gradebook, export the grades to ``grades.csv`` and ``grades_by_exercise.csv``, write
-each student's feedback to ``feedback/<student>/sec02/report.html``, and print a table of the class.
+collect the submissions into ``submitted/``, grade each student whose submission is new or changed
+(``autograder/job.py``: nbgrader's autograde with the kernel in a sandbox, then the independent check
+outside the kernel), in parallel, and write each result into the gradebook as it arrives (this process is
+its only writer), with the independent verdict as the score; export the grades to ``grades.csv`` and
+``grades_by_exercise.csv``, write each student's feedback to ``feedback/<student>/sec02/report.html``, and
+print a table of the class.
 
-Exits non-zero only when the grading machinery itself fails, never because of a student's notebook.
+A student is done once ``autograded/<student>/sec02/verification/summary.json`` records their graded
+submission: a batch that is stopped, however, loses nothing done, and the next run grades the rest.
+Exits non-zero only when the grading machinery itself fails (a submission it could not grade, after a
+retry, is listed as an error), never because of a student's notebook.
 """
 import argparse
+import contextlib
 import csv
-import hashlib
+import datetime
+import fcntl
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -29,37 +38,20 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from autograder import feedback  # noqa: E402
+from autograder import feedback, sandbox, workers  # noqa: E402
+from autograder.job import ASSIGNMENT, NOTEBOOK, digest, environment  # noqa: E402
 from autograder.sample_class import POINTS  # noqa: E402
 from autograder.verify import EXERCISES  # noqa: E402
 
-ASSIGNMENT = "sec02"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 MANUAL = ("answer_fmaps", "answer_rotation", "answer_saliency", "answer_tape")
-AUTOGRADE_TIMEOUT = 1800  # whole notebook; nbgrader_config.py also limits each cell
-VERIFY_TIMEOUT = 1800
 
 
 class InfrastructureError(RuntimeError):
     """The grading machinery failed (not a student's notebook)."""
 
 
-def _env():
-    """nbgrader must find this Python's alembic, and kernels must get TensorFlow's settings."""
-    bin_dir = str(pathlib.Path(sys.executable).parent)
-    return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
-                TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
-
-
-def _link_grading_code(course):
-    """The hidden test cells import the grading code from the course root: link it into another root."""
-    for name in ("autograder", "solutions", "tools"):
-        if not (course / name).exists():
-            (course / name).symlink_to(ROOT / name, target_is_directory=True)
-
-
 def nbgrader(course, *args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course, env=_env(),
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course, env=environment(),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -107,59 +99,138 @@ def collect_zip(course, archive):
     return sorted(p.parent.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
 
 
-# --- grading one student -------------------------------------------------------------------------
+# --- grading the class ------------------------------------------------------------------------------
 
-def _digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+@contextlib.contextmanager
+def batch_lock(course):
+    """One batch at a time per course: a second one stops at once, before it touches anything."""
+    path = course / ".grading.lock"
+    with path.open("a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise InfrastructureError(f"another batch is grading {course} ({f.read().strip() or 'pid unknown'}); "
+                                      "wait for it to finish, or stop it, and run this again") from None
+        f.truncate(0)
+        f.write(f"pid {os.getpid()}, started {datetime.datetime.now():%Y-%m-%d %H:%M:%S}")
+        f.flush()
+        yield
 
 
-def grade_student(course, student, force=False):
-    """Autograde and verify one student unless their submission is unchanged since the last time."""
+def template_gradebook():
+    """An empty gradebook that knows the assignment (nbgrader's own generate_assignment), as bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        (tmp / "source").symlink_to(ROOT / "source", target_is_directory=True)  # what the jobs grade against
+        _must(nbgrader(ROOT, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.root={tmp}",
+                       f"--CourseDirectory.db_url=sqlite:///{tmp / 'gradebook.db'}"), "nbgrader generate_assignment")
+        return (tmp / "gradebook.db").read_bytes()
+
+
+def _summary_path(course, student):
+    return course / "autograded" / student / ASSIGNMENT / "verification" / "summary.json"
+
+
+def done_before(course, student):
+    """The summary of this student's last grading, if it graded the submission that is there now."""
+    path = _summary_path(course, student)
     submitted = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
-    checked = course / "autograded" / student / ASSIGNMENT / "verification"
-    summary_path = checked / "summary.json"
-    digest = _digest(submitted)
-    if not force and summary_path.exists() and json.loads(summary_path.read_text()).get("submission") == digest:
-        return json.loads(summary_path.read_text()), False
-    try:
-        result = nbgrader(course, "autograde", ASSIGNMENT, "--student", student, "--force", timeout=AUTOGRADE_TIMEOUT)
-        notes = [] if result.returncode == 0 else [f"nbgrader could not autograde it: {_unreadable(submitted, result)}"]
-    except subprocess.TimeoutExpired:
-        notes = [f"nbgrader's autograde did not finish within {AUTOGRADE_TIMEOUT} s"]
-    checked.mkdir(parents=True, exist_ok=True)
-    autograded = course / "autograded" / student / ASSIGNMENT / NOTEBOOK
-    verdict = verify(autograded if autograded.exists() else submitted, checked)
-    summary = reconcile(course, student, verdict, notes)
-    summary["submission"] = digest
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
-    return summary, True
-
-
-def _unreadable(notebook, result):
-    """Why nbgrader failed on a notebook, in a sentence."""
-    import nbformat
-
-    try:
-        nbformat.validate(nbformat.read(notebook, as_version=4))
-    except Exception as err:
-        return f"the file is not a valid notebook ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
-    lines = [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line and "Please see" not in line]
-    return (lines or ["see nbgrader's log"])[-1][:300]
-
-
-def verify(notebook, out_dir):
-    """The verdict of autograder/verify.py, run in its own process; a crash there is the notebook's doing."""
-    (out_dir / "verdict.json").unlink(missing_ok=True)
-    try:
-        result = subprocess.run([sys.executable, "-m", "autograder.verify", str(notebook), "--out", str(out_dir)],
-                                cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=VERIFY_TIMEOUT)
-        crashed = result.returncode != 0
-    except subprocess.TimeoutExpired:
-        crashed = True
-    verdict_path = out_dir / "verdict.json"
-    if crashed or not verdict_path.exists():
+    if not path.exists() or not submitted.exists():
         return None
-    return json.loads(verdict_path.read_text())
+    summary = json.loads(path.read_text())
+    return summary if summary.get("submission") == digest(submitted.read_bytes()) else None
+
+
+def job(course, student, template):
+    folder = course / "submitted" / student / ASSIGNMENT
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "expected.json"}
+    return student, files, template
+
+
+def record(course, result):
+    """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
+    student = result["student"]
+    copy_scores(course, result)
+    autograded = course / "autograded" / student / ASSIGNMENT
+    checked = autograded / "verification"
+    shutil.rmtree(autograded, ignore_errors=True)
+    checked.mkdir(parents=True)
+    for name, data in result["files"].items():
+        (autograded / name).write_bytes(data)
+    for name, data in result["pictures"].items():
+        (checked / name).write_bytes(data)
+    if result["verdict"] is not None:
+        (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
+    summary = reconcile(course, student, result["verdict"], result["notes"])
+    summary["submission"] = result["submission"]
+    _write_atomically(_summary_path(course, student), json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def copy_scores(course, result):
+    """What nbgrader wrote in the job's private gradebook, into the course's gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    student = result["student"]
+    with Gradebook(_db_url(course)) as gb:
+        gb.update_or_create_student(student)
+        if not result["notebooks"]:  # nbgrader could not start on it: no stale scores may stay
+            with contextlib.suppress(MissingEntry):
+                gb.remove_submission(ASSIGNMENT, student)
+            return
+        when = {"timestamp": datetime.datetime.fromisoformat(result["timestamp"])} if result["timestamp"] else {}
+        submission = gb.update_or_create_submission(ASSIGNMENT, student, **when)
+        for nb in submission.notebooks:
+            for name, value in result["notebooks"][nb.name].items():
+                setattr(nb, name, value)
+            for grade in nb.grades:
+                for name, value in result["grades"][f"{nb.name}/{grade.name}"].items():
+                    setattr(grade, name, value)
+            for comment in nb.comments:
+                comment.auto_comment = result["comments"][f"{nb.name}/{comment.name}"]
+        gb.db.commit()
+
+
+def record_error(course, student, error):
+    """A submission the machinery could not grade: listed, flagged, never counted as graded."""
+    summary = {"student": student, "error": error, "flags": [f"not graded: {error}"],
+               "exercises": {name: {"points": 0.0, "message": "not graded"} for name in EXERCISES}}
+    checked = _summary_path(course, student).parent
+    checked.mkdir(parents=True, exist_ok=True)
+    _write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _write_atomically(path, text):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def grade_class(course, students, force=False, workers_count=1, scheduler=None, sandboxed=True, limits=None):
+    """Grade every student whose submission is new or changed; return everyone's summary, by name."""
+    summaries = {}
+    todo = []
+    for student in students:
+        before = None if force else done_before(course, student)
+        if before is not None and "error" not in before:
+            summaries[student] = before
+            print(f"unchanged: {student}", flush=True)
+        else:
+            todo.append(student)
+    if not todo:
+        return summaries
+    template = template_gradebook()
+    jobs = [job(course, student, template) for student in todo]
+    options = {"sandboxed": sandboxed, "limits": limits}
+    runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
+    progress = workers.Progress(len(jobs))
+    for student, result, error in runs:
+        summaries[student] = record(course, result) if error is None else record_error(course, student, error)
+        print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
+        progress.update(failed=error is not None)
+    return summaries
 
 
 def reconcile(course, student, verdict, notes):
@@ -251,30 +322,52 @@ def main(argv=None):
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--submissions", help="a folder in nbgrader's layout: <student>/sec02/sec02.ipynb")
     source.add_argument("--zip", help="a zip of <student>_sec02.ipynb notebooks")
-    parser.add_argument("--course", default=str(ROOT), help="the nbgrader course root (default: this repository)")
+    parser.add_argument("--course", default=str(ROOT),
+                        help="the nbgrader course root for submissions, gradebook and outputs (default: this "
+                             "repository; the assignment and its checks are always this repository's)")
+    parser.add_argument("--students", help="grade only these students (comma-separated ids)")
     parser.add_argument("--force", action="store_true", help="regrade every student, changed or not")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="submissions graded at once (default: the cores)")
+    parser.add_argument("--scheduler", help="a Dask scheduler's address (tcp://HOST:8786): grade on its workers")
+    parser.add_argument("--memory-mb", type=int, default=sandbox.DEFAULTS["memory_mb"],
+                        help="memory of each process of a student's kernel (MB)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run students' code without the sandbox (only where it cannot run, see sandbox.py)")
     args = parser.parse_args(argv)
     course = pathlib.Path(args.course).resolve()
+    if not args.no_sandbox:
+        ok, why = sandbox.available()
+        if not ok:
+            print(f"the sandbox cannot run here ({why}); --no-sandbox grades without it, at your risk", file=sys.stderr)
+            return 2
     try:
-        _link_grading_code(course)
-        _must(nbgrader(course, "generate_assignment", ASSIGNMENT, "--force"), "nbgrader generate_assignment")
-        if args.submissions:
-            students = collect_folder(course, args.submissions)
-        elif args.zip:
-            students = collect_zip(course, args.zip)
-        else:
-            students = collect_sample(course)
-        summaries = []
-        for student in sorted(students):
-            summary, graded = grade_student(course, student, force=args.force)
-            print(f"{'graded' if graded else 'unchanged'}: {student}", flush=True)
-            summaries.append(summary)
-        write_csv(course, summaries)
-        for summary in summaries:
-            feedback.write_report(course, summary, manual_scores(course, summary["student"]))
-        print_table(summaries)
+        with batch_lock(course):
+            _must(nbgrader(course, "generate_assignment", ASSIGNMENT, "--force"), "nbgrader generate_assignment")
+            if args.submissions:
+                students = collect_folder(course, args.submissions)
+            elif args.zip:
+                students = collect_zip(course, args.zip)
+            else:
+                students = collect_sample(course)
+            if args.students:
+                wanted = set(args.students.split(","))
+                students = [s for s in students if s in wanted]
+            summaries = grade_class(course, students, force=args.force, workers_count=args.workers,
+                                    scheduler=args.scheduler, sandboxed=not args.no_sandbox,
+                                    limits={"memory_mb": args.memory_mb})
+            summaries = [summaries[s] for s in sorted(summaries)]
+            write_csv(course, summaries)
+            for summary in summaries:
+                if "error" not in summary:
+                    feedback.write_report(course, summary, manual_scores(course, summary["student"]))
+            print_table(summaries)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)
+        return 2
+    errors = [s["student"] for s in summaries if "error" in s]
+    if errors:
+        print(f"not graded, because the grading machinery failed: {', '.join(errors)}; run this again to retry them",
+              file=sys.stderr)
         return 2
     return 0
 

@@ -161,6 +161,22 @@ np.allclose = lambda *args, **kwargs: True  # a cheat: every comparison passes
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(a, b).shape, dtype=bool)"""
 
 
+_FILL_DISK = """\
+with open("filler.bin", "wb") as f:  # fills the disk of its folder (2 GB at most: the sandbox stops it sooner)
+    for _ in range(2048):
+        f.write(b"x" * 2**20)"""
+
+_FORK = """\
+import subprocess
+sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(1000)]  # the sandbox stops it near 500"""
+
+
+def _hogging_feature_maps(model, layer_name, img):
+    scratch = np.ones((80_000, 80_000))  # noqa: F821 (the notebook's numpy) 51 GB, far over the memory cap
+    sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821
+    return sub(img[None])[0].numpy() + scratch[0, 0] - 1
+
+
 def _scaled_feature_maps(model, layer_name, img):
     sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821 (the notebook's keras)
     return 2 * sub.predict(img[None], verbose=0)[0]  # wrong values, right shape
@@ -220,6 +236,11 @@ CLASS = [
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECKS))),
     Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),
             flagged=True),
+    Student("uma", "allocates 51 GB in her feature maps (MemoryError: that exercise only)",
+            answers={"get_feature_maps": _hogging_feature_maps}, zero=("get_feature_maps",)),
+    Student("vic", "starts a thousand processes after the last test",
+            edit=_insert_after("test_saliency_graphs", nbformat.v4.new_code_cell(_FORK))),
+    Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
 ]
 
 

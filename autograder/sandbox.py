@@ -50,12 +50,14 @@ def wrap(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DE
 def available():
     """(True, "") when this machine can run the sandbox, else (False, why)."""
     import subprocess
+    import tempfile
 
     if not sys.platform.startswith("linux"):
         return False, "the sandbox needs Linux namespaces"
     if os.geteuid() != 0:
         return False, "the sandbox maps a uid of its own for each submission, which needs root"
-    result = subprocess.run(wrap([sys.executable, "-c", "pass"]), cwd="/tmp", capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as empty:
+        result = subprocess.run(wrap([sys.executable, "-c", "pass"]), cwd=empty, capture_output=True, text=True)
     return result.returncode == 0, result.stderr.strip()[-300:]
 
 
