@@ -39,7 +39,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from autograder import feedback, sandbox, workers  # noqa: E402
-from autograder.job import ASSIGNMENT, NOTEBOOK, digest, environment  # noqa: E402
+from autograder.job import ASSIGNMENT, AUTOGRADE_TIMEOUT, NOTEBOOK, digest, environment  # noqa: E402
 from autograder.sample_class import POINTS  # noqa: E402
 from autograder.verify import EXERCISES  # noqa: E402
 
@@ -208,7 +208,7 @@ def _write_atomically(path, text):
     os.replace(tmp, path)
 
 
-def grade_class(course, students, force=False, workers_count=1, scheduler=None, sandboxed=True, limits=None):
+def grade_class(course, students, force=False, workers_count=1, scheduler=None, **options):
     """Grade every student whose submission is new or changed; return everyone's summary, by name."""
     summaries = {}
     todo = []
@@ -223,7 +223,6 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
         return summaries
     template = template_gradebook()
     jobs = [job(course, student, template) for student in todo]
-    options = {"sandboxed": sandboxed, "limits": limits}
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))
     for student, result, error in runs:
@@ -331,6 +330,8 @@ def main(argv=None):
     parser.add_argument("--scheduler", help="a Dask scheduler's address (tcp://HOST:8786): grade on its workers")
     parser.add_argument("--memory-mb", type=int, default=sandbox.DEFAULTS["memory_mb"],
                         help="memory of each process of a student's kernel (MB)")
+    parser.add_argument("--notebook-timeout", type=int, default=AUTOGRADE_TIMEOUT,
+                        help="seconds for a whole notebook (nbgrader_config.py limits each cell)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run students' code without the sandbox (only where it cannot run, see sandbox.py)")
     args = parser.parse_args(argv)
@@ -354,7 +355,7 @@ def main(argv=None):
                 students = [s for s in students if s in wanted]
             summaries = grade_class(course, students, force=args.force, workers_count=args.workers,
                                     scheduler=args.scheduler, sandboxed=not args.no_sandbox,
-                                    limits={"memory_mb": args.memory_mb})
+                                    limits={"memory_mb": args.memory_mb}, timeout=args.notebook_timeout)
             summaries = [summaries[s] for s in sorted(summaries)]
             write_csv(course, summaries)
             for summary in summaries:

@@ -47,8 +47,11 @@ def digest(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def grade_submission(student, files, template, sandboxed=True, limits=None):
-    """Grade ``files`` ({name: bytes} of <student>/sec02/) against ``template`` (an empty gradebook's bytes)."""
+def grade_submission(student, files, template, sandboxed=True, limits=None, timeout=AUTOGRADE_TIMEOUT):
+    """Grade ``files`` ({name: bytes} of <student>/sec02/) against ``template`` (an empty gradebook's bytes).
+
+    ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds.
+    """
     limits = limits or {}
     with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
         course = pathlib.Path(tmp)
@@ -61,7 +64,7 @@ def grade_submission(student, files, template, sandboxed=True, limits=None):
         submitted.mkdir(parents=True)
         for name, data in files.items():
             (submitted / name).write_bytes(data)
-        notes = autograde(course, student, sandboxed, limits)
+        notes = autograde(course, student, sandboxed, limits, timeout)
         autograded = course / "autograded" / student / ASSIGNMENT
         notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
         verdict, pictures = verify(course, notebook, sandboxed, limits)
@@ -72,7 +75,7 @@ def grade_submission(student, files, template, sandboxed=True, limits=None):
         return result
 
 
-def autograde(course, student, sandboxed, limits):
+def autograde(course, student, sandboxed, limits, timeout):
     """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything."""
     command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student, "--force",
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
@@ -85,9 +88,9 @@ def autograde(course, student, sandboxed, limits):
         env.update(JUPYTER_PATH=str(_sandboxed_kernel(course, limits)), JUPYTER_RUNTIME_DIR=str(runtime),
                    TMPDIR=str(runtime))  # where jupyter_client writes the connection file
     # cwd: nbgrader reads this repository's nbgrader_config.py (per-cell timeout, ignored log lines).
-    code, output = _run(command, ROOT, env, AUTOGRADE_TIMEOUT)
+    code, output = _run(command, ROOT, env, timeout)
     if code is None:
-        return [f"nbgrader's autograde did not finish within {AUTOGRADE_TIMEOUT} s"]
+        return [f"nbgrader's autograde did not finish within {timeout} s"]
     if code < 0:
         raise WorkerFailed(f"nbgrader autograde was killed (signal {-code})")
     return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, student, output)}"]
@@ -131,7 +134,7 @@ def verify(course, notebook, sandboxed, limits):
 def _run(command, cwd, env, timeout):
     """(exit code, output) of a command in its own process group; (None, output) when it ran out of time."""
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=_die_with_parent)
     try:
         output, _ = proc.communicate(timeout=timeout)
         return proc.returncode, output
@@ -139,6 +142,13 @@ def _run(command, cwd, env, timeout):
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         return None, output
+
+
+def _die_with_parent():
+    """A worker that is killed takes its grading down with it (the next batch grades that student again)."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def _why(course, student, output):

@@ -1,0 +1,178 @@
+"""Grading a class under faults: killed workers, a killed batch, two batches at once, a Dask cluster.
+
+Each test grades a few students of the sample class (real nbgrader, sandboxed kernels) in a scratch
+course and checks that every grade ends up the expected one, whatever was killed on the way, and that
+a grade already recorded is never lost. A few minutes each on 2 cores.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder import sample_class, sandbox
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")
+
+
+def _env():
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
+               PYTHONPATH=str(ROOT))
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+def _grade_command(course, *args):
+    return [sys.executable, "-m", "autograder.grade", "--course", str(course), *args]
+
+
+def _grade(course, *args, timeout=1800):
+    return subprocess.run(_grade_command(course, *args), cwd=ROOT, env=_env(), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def course(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for name in ("source", "release"):
+        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return course
+
+
+def _rows(course):
+    with (course / "grades_by_exercise.csv").open() as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def _assert_expected(course, students):
+    rows = _rows(course)
+    assert sorted(rows) == sorted(students)
+    for student in students:
+        expected = json.loads((course / "submitted" / student / "sec02" / "expected.json").read_text())
+        got = {name: float(rows[student][name]) for name in sample_class.POINTS}
+        assert got == {name: float(p) for name, p in expected["points"].items()}, student
+        assert (rows[student]["flagged"] == "yes") == expected["flagged"], student
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # the gradebook agrees with the CSV
+        for student in students:
+            grades = {g.name: g.score for g in gb.find_submission("sec02", student).notebooks[0].grades}
+            assert {f"test_{n}": float(rows[student][n]) for n in sample_class.POINTS} == {
+                f"test_{n}": grades[f"test_{n}"] for n in sample_class.POINTS}, student
+
+
+def _processes(*words):
+    """{pid: command line} of the processes whose command line holds every word."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                line = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if all(word in line for word in words):
+            found[int(pid)] = line
+    return found
+
+
+def _wait_for(condition, timeout=600, what="a condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
+    students = ["ada", "fay", "ian", "uma"]
+    batch = subprocess.Popen(_grade_command(course, "--workers", "2", "--students", ",".join(students)), cwd=ROOT,
+                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    lock = course / ".grading.lock"
+    _wait_for(lambda: lock.exists() and f"pid {batch.pid}" in lock.read_text(), what="the batch's lock")
+
+    # Two batches at once: the second stops at once, naming the first, and changes nothing.
+    second = _grade(course, "--students", "ada", timeout=300)
+    assert second.returncode == 2 and f"pid {batch.pid}" in second.stderr, second.stderr[-2000:]
+
+    # A worker killed mid-submission: its nbgrader dies; the job is run again.
+    victim = _wait_for(lambda: _processes("nbgrader", "autograde", "--student"), what="an autograde")
+    time.sleep(5)
+    for pid in victim:
+        os.kill(pid, signal.SIGKILL)
+
+    # The batch killed once a first student is recorded: nothing recorded may be lost.
+    summaries = course / "autograded"
+    _wait_for(lambda: list(summaries.glob("*/sec02/verification/summary.json")), what="a first graded student")
+    os.killpg(batch.pid, signal.SIGKILL)
+    batch.communicate()
+    done_before = sorted(p.parts[-4] for p in summaries.glob("*/sec02/verification/summary.json")
+                         if "error" not in json.loads(p.read_text()))
+    _wait_for(lambda: not _processes("nbgrader", "autograde", str(course)) and not _processes("sandbox.py"),
+              timeout=60, what="the killed batch's processes to end")
+
+    rerun = _grade(course, "--workers", "2", "--students", ",".join(students))
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    unchanged = sorted(line.split(": ")[1] for line in rerun.stdout.splitlines() if line.startswith("unchanged: "))
+    assert unchanged == done_before, "a student graded before the kill was graded again, or lost"
+    _assert_expected(course, students)
+
+
+def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
+    result = _grade(course, "--students", "mo", "--notebook-timeout", "40")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    row = _rows(course)["mo"]
+    # nbgrader was stopped mid-notebook; the independent check still graded every definition, and flagged it
+    assert float(row["autograded"]) == sum(sample_class.POINTS.values()) and row["flagged"] == "yes"
+    assert "did not finish within 40 s" in result.stdout
+
+
+def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"
+    env = _env()
+    cluster = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file",
+                                 str(scheduler_file), "--no-dashboard", "--host", "127.0.0.1"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        _wait_for(scheduler_file.exists, timeout=60, what="the scheduler")
+        address = json.loads(scheduler_file.read_text())["address"]
+        for _ in range(2):
+            cluster.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
+                 "--no-dashboard", "--host", "127.0.0.1"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        students = ["ada", "gil"]
+        batch = subprocess.Popen(_grade_command(course, "--scheduler", address, "--students", ",".join(students)),
+                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Kill the worker that is running a grading mid-submission: the scheduler gives its task to the other.
+        autograde = _wait_for(lambda: _processes("nbgrader", "autograde", "--student"), what="an autograde")
+        time.sleep(5)
+        workers = {w.pid: w for w in cluster[1:]}
+        owner = next(_ancestor_in(pid, workers) for pid in autograde)
+        workers[owner].kill()
+        out, err = batch.communicate(timeout=1800)
+        assert batch.returncode == 0, out[-3000:] + err[-3000:]
+        _assert_expected(course, students)
+    finally:
+        for proc in cluster:
+            proc.kill()
+            proc.wait()
+
+
+def _ancestor_in(pid, pids):
+    while pid > 1:
+        if pid in pids:
+            return pid
+        with open(f"/proc/{pid}/stat") as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+    raise AssertionError("the autograde runs in no worker of the cluster")
