@@ -365,6 +365,10 @@ def main(argv=None):
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nstopped: every student graded so far is recorded; run the same command to grade the rest",
+              file=sys.stderr)
+        return 130
     errors = [s["student"] for s in summaries if "error" in s]
     if errors:
         print(f"not graded, because the grading machinery failed: {', '.join(errors)}; run this again to retry them",

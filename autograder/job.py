@@ -10,10 +10,12 @@ number of them can run at once, and only the batch (``autograder/grade.py``) wri
 A failure of the machinery (the worker killed, the disk full) raises ``WorkerFailed``; everything a
 student's notebook can do ends in the result, as scores and notes.
 """
+import contextlib
 import hashlib
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,10 +32,24 @@ VERIFY_TIMEOUT = 1800
 HIDDEN_TESTS_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/checks.py",
                      "autograder/answer_key.json", "solutions")
 VERIFY_READ = ("autograder", "solutions", "tools", "source/sec02")
+SCRATCH = pathlib.Path(tempfile.gettempdir()) / "cnnlab-grading"  # <pid>-<random>/: one private course per job
 
 
 class WorkerFailed(RuntimeError):
     """The grading machinery failed on this submission (not the student's notebook): grade it again."""
+
+
+_running = set()  # the process of every grading under way in this process
+_stopping = False
+
+
+def stop_all():
+    """Kill every grading under way here (the batch is being stopped): they end as WorkerFailed."""
+    global _stopping
+    _stopping = True
+    for proc in list(_running):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def environment():
@@ -53,7 +69,8 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
     ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds.
     """
     limits = limits or {}
-    with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
+    _remove_leftovers()
+    with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
         course = pathlib.Path(tmp)
         (course / "gradebook.db").write_bytes(template)
         (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
@@ -73,6 +90,15 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
                       pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
                                                 if (autograded / name).exists()})
         return result
+
+
+def _remove_leftovers():
+    """The folders of gradings whose process was killed (a stopped batch or worker) go with the next grading."""
+    SCRATCH.mkdir(exist_ok=True)
+    for folder in SCRATCH.iterdir():
+        pid = folder.name.split("-")[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def autograde(course, student, sandboxed, limits, timeout):
@@ -133,8 +159,11 @@ def verify(course, notebook, sandboxed, limits):
 
 def _run(command, cwd, env, timeout):
     """(exit code, output) of a command in its own process group; (None, output) when it ran out of time."""
+    if _stopping:
+        raise WorkerFailed("the batch is stopping")
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, preexec_fn=_die_with_parent)
+    _running.add(proc)
     try:
         output, _ = proc.communicate(timeout=timeout)
         return proc.returncode, output
@@ -142,6 +171,8 @@ def _run(command, cwd, env, timeout):
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         return None, output
+    finally:
+        _running.discard(proc)
 
 
 def _die_with_parent():

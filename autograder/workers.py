@@ -14,7 +14,7 @@ import concurrent.futures
 import sys
 import time
 
-from autograder.job import grade_submission
+from autograder.job import grade_submission, stop_all
 
 ATTEMPTS = 2  # a job is run again once when the machinery (not the notebook) failed
 
@@ -30,10 +30,16 @@ def local(jobs, workers, **options):
                 error = f"{type(err).__name__}: {err}"
         return None, f"{error} (after {ATTEMPTS} attempts)"
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+    try:
         futures = {pool.submit(attempt, job): job[0] for job in jobs}
         for future in concurrent.futures.as_completed(futures):
             yield (futures[future], *future.result())
+    except BaseException:  # Ctrl-C or a failure of the caller: stop now; what was recorded stays recorded
+        stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def dask(jobs, address, **options):

@@ -21,9 +21,12 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")
 
 
+MARK = f"batch-test-{os.getpid()}"  # in the environment of every process these tests start
+
+
 def _env():
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), CNNLAB_TEST_MARK=MARK)
     env.pop("MPLBACKEND", None)
     return env
 
@@ -70,15 +73,17 @@ def _assert_expected(course, students):
 
 
 def _processes(*words):
-    """{pid: command line} of the processes whose command line holds every word."""
+    """{pid: command line} of this test's processes whose command line holds every word."""
     found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 line = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                ours = f"CNNLAB_TEST_MARK={MARK}".encode() in f.read().split(b"\0")
         except OSError:
             continue
-        if all(word in line for word in words):
+        if ours and all(word in line for word in words):
             found[int(pid)] = line
     return found
 
@@ -118,7 +123,7 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
     batch.communicate()
     done_before = sorted(p.parts[-4] for p in summaries.glob("*/sec02/verification/summary.json")
                          if "error" not in json.loads(p.read_text()))
-    _wait_for(lambda: not _processes("nbgrader", "autograde", str(course)) and not _processes("sandbox.py"),
+    _wait_for(lambda: not _processes("nbgrader", "autograde") and not _processes("sandbox.py"),
               timeout=60, what="the killed batch's processes to end")
 
     rerun = _grade(course, "--workers", "2", "--students", ",".join(students))
