@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 from autograder import sandbox
 
@@ -70,6 +71,8 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
     """
     limits = limits or {}
     _remove_leftovers()
+    if sandboxed:
+        _warm_data_cache()
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
         course = pathlib.Path(tmp)
         (course / "gradebook.db").write_bytes(template)
@@ -90,6 +93,27 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
                       pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
                                                 if (autograded / name).exists()})
         return result
+
+
+_cache_lock = threading.Lock()
+_cache_warm = False
+
+
+def _warm_data_cache():
+    """Generate the synthetic data's cache once per worker: the sandboxed kernels may only read it."""
+    global _cache_warm
+    with _cache_lock:
+        if not _cache_warm:
+            code, output = _run([sys.executable, "-c", "from cnnlab.data import synthetic_splits; synthetic_splits()"],
+                                ROOT / "source" / ASSIGNMENT, environment(), 600)
+            if code != 0:
+                raise WorkerFailed(f"could not generate the synthetic data: {output[-500:]}")
+            _cache_warm = True
+
+
+def _data_cache():
+    """Where cnnlab.data caches the synthetic data (see source/sec02/cnnlab/data.py)."""
+    return pathlib.Path(os.environ.get("CNNLAB_CACHE_DIR", pathlib.Path.home() / ".cache" / "cnnlab"))
 
 
 def _remove_leftovers():
@@ -126,7 +150,7 @@ def _sandboxed_kernel(course, limits):
     """A 'python3' kernelspec, found before the real one, that starts the kernel inside the sandbox."""
     runtime = course / "runtime"
     runtime.mkdir()
-    cache = pathlib.Path(os.environ.get("CNNLAB_CACHE_DIR", pathlib.Path.home() / ".cache" / "cnnlab"))
+    cache = _data_cache()
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     read = [str(course / p) for p in HIDDEN_TESTS_READ]
     read += [str(course / "source" / ASSIGNMENT / "data"), str(cache)]  # the checks' models, the data's cache
@@ -145,8 +169,8 @@ def verify(course, notebook, sandboxed, limits):
     out.mkdir()
     command = [sys.executable, "-m", "autograder.verify", str(notebook), "--out", str(out)]
     if sandboxed:
-        cache = os.environ.get("CNNLAB_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "cnnlab"))
-        command = sandbox.wrap(command, read=[str(ROOT / p) for p in VERIFY_READ] + [cache], write=[str(out)], **limits)
+        read = [str(ROOT / p) for p in VERIFY_READ] + [str(_data_cache())]
+        command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
     env = dict(environment(), PYTHONPATH=str(ROOT))
     code, _ = _run(command, notebook.parent, env, VERIFY_TIMEOUT)
     if code is not None and code < 0:
