@@ -35,6 +35,8 @@ STUDENT = 1000  # the uid and gid inside
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 DEFAULTS = {"memory_mb": 6144, "disk_mb": 512, "processes": 512}
+# The environment variables the command keeps: what Python, Jupyter and TensorFlow need, no one's secrets.
+ENVIRONMENT = ("PATH", "LANG", "LC_", "TZ", "TERM", "PYTHON", "JPY_", "TF_", "KERAS_", "CNNLAB_", "OMP_", "MPLBACKEND")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -141,14 +143,15 @@ def _init(command, cwd, sources, writable, memory_mb, disk_mb, processes):
     if child == 0:
         _become_student(memory_mb, processes, disk_mb)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        env = dict(os.environ, HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
+        env = {k: v for k, v in os.environ.items() if k.startswith(ENVIRONMENT)}
+        env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
         if "JPY_PARENT_PID" in env:  # a kernel: its parent's pid outside means nothing here (the sandbox dies with it)
             env["JPY_PARENT_PID"] = "1"
         os.execvpe(command[0], command, env)
     while True:  # orphans of the command end up here: reap them until the command itself ends
         pid, status = os.wait()
         if pid == child:
-            os._exit(os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 
 
 def _bind(source, target, readonly=True):

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox 
 PROBE = textwrap.dedent("""
     import json, os, socket, sys
     port, secret, shown, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-    seen = {"uid": os.getuid(), "secret": os.path.exists(secret), "shown": open(shown).read()}
+    seen = {"uid": os.getuid(), "secret": os.path.exists(secret), "shown": open(shown).read(),
+            "token": os.environ.get("GRADER_API_TOKEN")}
     try:
         open(shown, "a").write("changed")
         seen["shown_writable"] = True
@@ -37,7 +38,9 @@ PROBE = textwrap.dedent("""
 def _run(tmp_path, command, **limits):
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run(sandbox.wrap(command, **limits), cwd=work, capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, GRADER_API_TOKEN="a secret of the grader's")
+    return subprocess.run(sandbox.wrap(command, **limits), cwd=work, env=env, capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_sees_only_what_it_is_shown_and_writes_only_its_own_folders(tmp_path):
@@ -57,6 +60,7 @@ def test_sees_only_what_it_is_shown_and_writes_only_its_own_folders(tmp_path):
     seen = json.loads(result.stdout)
     assert seen["uid"] == sandbox.STUDENT
     assert seen["secret"] is False, "a file it was not shown is visible"
+    assert seen["token"] is None, "the grader's environment leaked into the sandbox"
     assert seen["shown"] == "the checks" and seen["shown_writable"] == "Read-only file system"
     assert seen["network"] is not True, "it reached a port of the machine"
     assert (out / "result.txt").read_text() == "kept"
