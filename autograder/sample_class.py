@@ -11,6 +11,7 @@ import ast
 import inspect
 import json
 import pathlib
+import shutil
 import sys
 from dataclasses import dataclass, field
 
@@ -242,6 +243,16 @@ CLASS = [
             edit=_insert_after("test_saliency_graphs", nbformat.v4.new_code_cell(_FORK))),
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
 ]
+
+
+def new_course(folder):
+    """A scratch nbgrader course root (this repository's config, source and release), to grade away from here."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    for name in ("source", "release"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
 
 
 def write(course_root, students=CLASS):

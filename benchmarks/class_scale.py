@@ -49,11 +49,7 @@ def make_class(folder, submissions):
 
 
 def fresh_course(folder, name, submissions, link_grading_code=False):
-    course = folder / name
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for part in ("source", "release"):
-        shutil.copytree(ROOT / part, course / part, ignore=shutil.ignore_patterns("__pycache__"))
+    course = sample_class.new_course(folder / name)
     if link_grading_code:  # plain nbgrader: the hidden test cells import the checks from the course root
         for part in ("autograder", "solutions", "tools"):
             (course / part).symlink_to(ROOT / part)

@@ -54,11 +54,7 @@ def _timed(args, cwd):
 
 
 def measure(workdir):
-    course = workdir / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for name in ("source", "release"):
-        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+    course = sample_class.new_course(workdir / "course")
     for name in ("autograder", "solutions", "tools"):
         (course / name).symlink_to(ROOT / name)
     sample_class.write(course, [sample_class.CLASS[0]])

@@ -7,7 +7,6 @@ a grade already recorded is never lost. A few minutes each on 2 cores.
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,12 +41,7 @@ def _grade(course, *args, timeout=1800):
 
 @pytest.fixture
 def course(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for name in ("source", "release"):
-        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return course
+    return sample_class.new_course(tmp_path / "course")
 
 
 def _rows(course):

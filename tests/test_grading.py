@@ -10,7 +10,6 @@ of the suite (about a quarter of an hour on 2 cores, two students at a time).
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -31,10 +30,7 @@ def _grade(course, *args):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for name in ("source", "release"):
-        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+    course = sample_class.new_course(tmp_path_factory.mktemp("course"))
     result = _grade(course)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     course.joinpath("first_run.txt").write_text(result.stdout)
