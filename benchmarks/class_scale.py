@@ -57,10 +57,11 @@ def fresh_course(folder, name, submissions, link_grading_code=False):
     return course
 
 
-def timed(command, cwd):
+def timed(command, cwd, may_fail=False):
+    """Seconds a command took; nbgrader's own loop exits 1 when any notebook failed (the broken ones do)."""
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True)
-    if result.returncode != 0:
+    if result.returncode != 0 and not may_fail:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return time.perf_counter() - start
 
@@ -75,7 +76,8 @@ def measure(folder, submissions):
     nbgrader = [sys.executable, "-m", "nbgrader"]
     course = fresh_course(folder, "serial", submitted, link_grading_code=True)
     timed(nbgrader + ["generate_assignment", "sec02", "--force"], course)
-    figures["serial_nbgrader_s"] = timed(nbgrader + ["autograde", "sec02", "--force"], course)
+    figures["serial_nbgrader_s"] = timed(nbgrader + ["autograde", "sec02", "--force"], course, may_fail=True)
+    figures["serial_nbgrader_autograded"] = len(list(course.glob("autograded/*/sec02/sec02.ipynb")))
     for workers in (1, 2):
         course = fresh_course(folder, f"workers{workers}", submitted)
         figures[f"grade_{workers}_workers_s"] = timed(
@@ -113,7 +115,9 @@ def write(figures):
              "| how | wall time | per submission | per submission / bare run |", "|---|---|---|---|"]
     bare = figures["bare_execution_s"]
     lines += [f"| {how} | {t / 60:.1f} min | {t / n:.1f} s | {t / n / bare:.2f}x |" for how, t in rows]
-    lines += ["", f"Bare execution of the reference notebook (nbclient, no grading): {bare:.1f} s.",
+    lines += ["", f"Bare execution of the reference notebook (nbclient, no grading): {bare:.1f} s. Serial nbgrader "
+              f"autograded {figures['serial_nbgrader_autograded']} of the {n} notebooks (it cannot read the broken ones); "
+              "`autograder.grade` graded all of them, each also checked outside its kernel.",
               f"Speedup of 2 workers over 1: {result['speedup_2_over_1']:.2f}x (parallel efficiency {efficiency:.2f}).",
               "", "## Cost model", "",
               f"T(N, W) = N x {per_submission:.1f} s / (W x {efficiency:.2f}) for W > 1 workers (one core each), "
