@@ -122,8 +122,8 @@ def write(figures):
               "", "## Cost model", "",
               f"T(N, W) = N x {per_submission:.1f} s / (W x {efficiency:.2f}) for W > 1 workers (one core each), "
               "from the figures above; it assumes the efficiency measured at 2 workers holds at W, that each "
-              "worker has a core and about 3 GB of memory, and that writing the gradebook (well under a second "
-              "per submission, in the one writer) stays small against grading.", "",
+              "worker has a core and about 3 GB of memory, and that the one process writing the gradebook keeps "
+              "up with the workers (not measured beyond 2).", "",
               "| submissions | 1 worker | 2 workers | 16 workers | 64 workers |", "|---|---|---|---|---|"]
     for total in (300, 3000):
         lines.append(f"| {total} | " + " | ".join(f"{model[f'{total}_on_{w}'] / 3600:.1f} h" for w in (1, 2, 16, 64)) + " |")
