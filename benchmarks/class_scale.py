@@ -14,6 +14,7 @@ submissions to benchmarks/results/class_scale.{json,md}. Compare ratios within o
 machines are shared and noisy.
 """
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -83,7 +84,22 @@ def measure(folder, submissions):
         figures[f"grade_{workers}_workers_s"] = timed(
             [sys.executable, "-m", "autograder.grade", "--course", str(course), "--submissions",
              str(course / "submitted"), "--workers", str(workers)], ROOT)
+        figures[f"grade_{workers}_workers_as_expected"] = as_expected(course, ids)
     return figures
+
+
+def as_expected(course, ids):
+    """How many students got exactly their expected points and flag: speed bought with wrong grades is no speed."""
+    with (course / "grades_by_exercise.csv").open() as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    right = 0
+    for student in ids:
+        expected = json.loads((course / "submitted" / student / "sec02" / "expected.json").read_text())
+        row = rows.get(student, {})
+        points = {name: float(row.get(name) or "nan") for name in expected["points"]}
+        right += (points == {name: float(p) for name, p in expected["points"].items()}
+                  and (row.get("flagged") == "yes") == expected["flagged"])
+    return right
 
 
 def cost_model(figures):
@@ -117,7 +133,9 @@ def write(figures):
     lines += [f"| {how} | {t / 60:.1f} min | {t / n:.1f} s | {t / n / bare:.2f}x |" for how, t in rows]
     lines += ["", f"Bare execution of the reference notebook (nbclient, no grading): {bare:.1f} s. Serial nbgrader "
               f"autograded {figures['serial_nbgrader_autograded']} of the {n} notebooks (it cannot read the broken ones); "
-              "`autograder.grade` graded all of them, each also checked outside its kernel.",
+              "`autograder.grade` graded all of them, each also checked outside its kernel; every student's points and "
+              f"flag equalled their `expected.json` for {figures['grade_1_workers_as_expected']} of {n} with 1 worker "
+              f"and {figures['grade_2_workers_as_expected']} of {n} with 2.",
               f"Speedup of 2 workers over 1: {result['speedup_2_over_1']:.2f}x (parallel efficiency {efficiency:.2f}).",
               "", "## Cost model", "",
               f"T(N, W) = N x {per_submission:.1f} s / (W x {efficiency:.2f}) for W > 1 workers (one core each), "
