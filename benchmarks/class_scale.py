@@ -1,6 +1,7 @@
 """Benchmark: grading a whole class, serial nbgrader against ``autograder.grade`` with 1 and 2 workers.
 
     python benchmarks/class_scale.py [--submissions 40]
+    python benchmarks/class_scale.py --render     # class_scale.md and the README from class_scale.json again
 
 The sample class (``autograder/sample_class.py``), repeated until it has ``--submissions`` students
 (ada01, ben01, ..., ada02, ...), is graded three times, each in a fresh scratch course, one after the
@@ -10,7 +11,8 @@ other in this one run:
 3. the same with ``--workers 2``.
 It also times one bare execution of the reference notebook (nbclient, no grading), and writes wall
 times, per-submission costs, the speedup of 2 workers over 1, and a cost model for 300 and 3,000
-submissions to benchmarks/results/class_scale.{json,md}. Compare ratios within one run: these
+submissions to benchmarks/results/class_scale.{json,md} and the README's "How fast" paragraphs, all three
+from the one JSON (``tests/test_build.py`` fails when they drift). Compare ratios within one run: these
 machines are shared and noisy.
 """
 import argparse
@@ -114,45 +116,97 @@ def cost_model(figures):
     return per_submission, efficiency, model
 
 
-def write(figures):
+def summarise(figures):
+    """The measured figures, with the machine they came from, the speedup and the cost model."""
     per_submission, efficiency, model = cost_model(figures)
-    n = figures["submissions"]
-    result = dict(figures, date=datetime.date.today().isoformat(), machine=platform.processor() or platform.machine(),
-                  cores=os.cpu_count(), python=platform.python_version(), seconds_per_submission_1_worker=per_submission,
-                  speedup_2_over_1=figures["grade_1_workers_s"] / figures["grade_2_workers_s"],
-                  parallel_efficiency=efficiency, model_s=model)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "class_scale.json").write_text(json.dumps(result, indent=2) + "\n")
-    rows = [("serial `nbgrader autograde` (no sandbox, no independent check)", figures["serial_nbgrader_s"]),
-            ("`autograder.grade --workers 1`", figures["grade_1_workers_s"]),
-            ("`autograder.grade --workers 2`", figures["grade_2_workers_s"])]
-    lines = [f"# Grading a class of {n} submissions ({result['date']}, {result['cores']} cores, {result['machine']})", "",
-             "Measured by `benchmarks/class_scale.py`, one run, one configuration after the other.", "",
-             "| how | wall time | per submission | per submission / bare run |", "|---|---|---|---|"]
-    bare = figures["bare_execution_s"]
-    lines += [f"| {how} | {t / 60:.1f} min | {t / n:.1f} s | {t / n / bare:.2f}x |" for how, t in rows]
-    lines += ["", f"Bare execution of the reference notebook (nbclient, no grading): {bare:.1f} s. Serial nbgrader "
-              f"autograded {figures['serial_nbgrader_autograded']} of the {n} notebooks (it cannot read the broken ones); "
-              "`autograder.grade` graded all of them, each also checked outside its kernel; every student's points and "
-              f"flag equalled their `expected.json` for {figures['grade_1_workers_as_expected']} of {n} with 1 worker "
-              f"and {figures['grade_2_workers_as_expected']} of {n} with 2.",
-              f"Speedup of 2 workers over 1: {result['speedup_2_over_1']:.2f}x (parallel efficiency {efficiency:.2f}).",
-              "", "## Cost model", "",
-              f"T(N, W) = N x {per_submission:.1f} s / (W x {efficiency:.2f}) for W > 1 workers (one core each), "
-              "from the figures above; it assumes the efficiency measured at 2 workers holds at W, that each "
-              "worker has a core and about 3 GB of memory, and that the one process writing the gradebook keeps "
-              "up with the workers (not measured beyond 2).", "",
-              "| submissions | 1 worker | 2 workers | 16 workers | 64 workers |", "|---|---|---|---|---|"]
+    return dict(figures, date=datetime.date.today().isoformat(), machine=platform.processor() or platform.machine(),
+                cores=os.cpu_count(), python=platform.python_version(), seconds_per_submission_1_worker=per_submission,
+                speedup_2_over_1=figures["grade_1_workers_s"] / figures["grade_2_workers_s"],
+                parallel_efficiency=efficiency, model_s=model)
+
+
+def measured_table(result):
+    n, bare = result["submissions"], result["bare_execution_s"]
+    rows = [("serial `nbgrader autograde` (no sandbox, no independent check)", result["serial_nbgrader_s"]),
+            ("`autograder.grade --workers 1`", result["grade_1_workers_s"]),
+            ("`autograder.grade --workers 2`", result["grade_2_workers_s"])]
+    return (["| how | wall time | per submission | per submission / bare run |", "|---|---|---|---|"]
+            + [f"| {how} | {t / 60:.1f} min | {t / n:.1f} s | {t / n / bare:.2f}x |" for how, t in rows])
+
+
+def model_text(result):
+    model = result["model_s"]
+    lines = [f"T(N, W) = N x {result['seconds_per_submission_1_worker']:.1f} s / (W x {result['parallel_efficiency']:.2f}) "
+             "for W > 1 workers (one core each), from the figures above; it assumes the efficiency measured at 2 "
+             "workers holds at W, that each worker has a core and about 3 GB of memory, and that the one process "
+             "writing the gradebook keeps up with the workers (not measured beyond 2).", "",
+             "| submissions | 1 worker | 2 workers | 16 workers | 64 workers |", "|---|---|---|---|---|"]
     for total in (300, 3000):
         lines.append(f"| {total} | " + " | ".join(f"{model[f'{total}_on_{w}'] / 3600:.1f} h" for w in (1, 2, 16, 64)) + " |")
-    (RESULTS / "class_scale.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return lines
+
+
+def grades_text(result):
+    n = result["submissions"]
+    return (f"every student's points and flag equalled their `expected.json` for {result['grade_1_workers_as_expected']} "
+            f"of {n} with 1 worker and {result['grade_2_workers_as_expected']} of {n} with 2")
+
+
+def report(result):
+    """benchmarks/results/class_scale.md."""
+    n = result["submissions"]
+    lines = [f"# Grading a class of {n} submissions ({result['date']}, {result['cores']} cores, {result['machine']})", "",
+             "Measured by `benchmarks/class_scale.py`, one run, one configuration after the other.", ""]
+    lines += measured_table(result)
+    lines += ["", f"Bare execution of the reference notebook (nbclient, no grading): {result['bare_execution_s']:.1f} s. "
+              f"Serial nbgrader autograded {result['serial_nbgrader_autograded']} of the {n} notebooks (it cannot read "
+              "the broken ones); `autograder.grade` graded all of them, each also checked outside its kernel; "
+              f"{grades_text(result)}.",
+              f"Speedup of 2 workers over 1: {result['speedup_2_over_1']:.2f}x (parallel efficiency "
+              f"{result['parallel_efficiency']:.2f}).", "", "## Cost model", ""]
+    return "\n".join(lines + model_text(result)) + "\n"
+
+
+README_START, README_END = "**How fast.**", "**Several machines (Dask).**"
+
+
+def readme_section(result):
+    """The README's "How fast" paragraphs, from the same figures."""
+    lines = [f"{README_START} Measured by `benchmarks/class_scale.py` on this repository's {result['cores']}-core "
+             f"machine ({result['submissions']} submissions, the sample class; `benchmarks/results/class_scale.md`):", ""]
+    lines += measured_table(result)
+    lines += ["", f"In the same run {grades_text(result)}; 2 workers were {result['speedup_2_over_1']:.2f}x faster "
+              f"than 1. Bare execution of the reference notebook took {result['bare_execution_s']:.1f} s.", "",
+              "Cost model, from those figures: " + model_text(result)[0]]
+    return "\n".join(lines + model_text(result)[1:]) + "\n\n"
+
+
+def with_readme_section(readme, result):
+    start, end = readme.index(README_START), readme.index(README_END)
+    return readme[:start] + readme_section(result) + readme[end:]
+
+
+def write(figures):
+    result = summarise(figures)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "class_scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    publish(result)
+
+
+def publish(result):
+    (RESULTS / "class_scale.md").write_text(report(result))
+    readme = ROOT / "README.md"
+    readme.write_text(with_readme_section(readme.read_text(), result))
+    print(report(result))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--render", action="store_true", help="only write the .md and the README from the .json")
     args = parser.parse_args()
+    if args.render:
+        return publish(json.loads((RESULTS / "class_scale.json").read_text()))
     with tempfile.TemporaryDirectory() as tmp:
         write(measure(pathlib.Path(tmp), args.submissions))
 

@@ -1,4 +1,5 @@
-"""Everything generated from the instructor notebook is up to date, and the release gives nothing away."""
+"""Everything generated is up to date (the release and solutions from the instructor notebook, the class-scale
+benchmark's report and README figures from its JSON), and the release gives nothing away."""
 import json
 import shutil
 
@@ -59,3 +60,13 @@ def test_every_exercise_has_points_and_stubs():
     assert sum(m.get("points", 0) for m in meta if m.get("grade")) == 27
     stubs = [cell for cell, m in zip(nb.cells, meta) if m.get("solution") and cell.cell_type == "code"]
     assert stubs and all("raise NotImplementedError()" in cell.source for cell in stubs)
+
+
+def test_benchmark_report_and_readme_match_the_measured_figures():
+    from benchmarks import class_scale
+
+    result = json.loads((class_scale.RESULTS / "class_scale.json").read_text())
+    assert (class_scale.RESULTS / "class_scale.md").read_text() == class_scale.report(result), (
+        "run: python benchmarks/class_scale.py --render")
+    assert class_scale.readme_section(result) in (ROOT / "README.md").read_text(), (
+        "run: python benchmarks/class_scale.py --render")
