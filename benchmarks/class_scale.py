@@ -175,10 +175,11 @@ def readme_section(result):
     lines = [f"{README_START} Measured by `benchmarks/class_scale.py` on this repository's {result['cores']}-core "
              f"machine ({result['submissions']} submissions, the sample class; `benchmarks/results/class_scale.md`):", ""]
     lines += measured_table(result)
+    formula, *table = model_text(result)
     lines += ["", f"In the same run {grades_text(result)}; 2 workers were {result['speedup_2_over_1']:.2f}x faster "
               f"than 1. Bare execution of the reference notebook took {result['bare_execution_s']:.1f} s.", "",
-              "Cost model, from those figures: " + model_text(result)[0]]
-    return "\n".join(lines + model_text(result)[1:]) + "\n\n"
+              "Cost model, from those figures: " + formula]
+    return "\n".join(lines + table) + "\n\n"
 
 
 def with_readme_section(readme, result):
@@ -194,10 +195,11 @@ def write(figures):
 
 
 def publish(result):
-    (RESULTS / "class_scale.md").write_text(report(result))
+    text = report(result)
+    (RESULTS / "class_scale.md").write_text(text)
     readme = ROOT / "README.md"
     readme.write_text(with_readme_section(readme.read_text(), result))
-    print(report(result))
+    print(text)
 
 
 def main():
