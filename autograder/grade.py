@@ -41,7 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from autograder import feedback, sandbox, workers  # noqa: E402
 from autograder.job import ASSIGNMENT, AUTOGRADE_TIMEOUT, NOTEBOOK, digest, environment  # noqa: E402
 from autograder.sample_class import POINTS  # noqa: E402
-from autograder.verify import EXERCISES  # noqa: E402
+from autograder.probes import EXERCISES  # noqa: E402
 
 MANUAL = ("answer_fmaps", "answer_rotation", "answer_saliency", "answer_tape")
 
@@ -160,8 +160,7 @@ def record(course, result):
         (autograded / name).write_bytes(data)
     for name, data in result["pictures"].items():
         (checked / name).write_bytes(data)
-    if result["verdict"] is not None:
-        (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
+    (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
     summary = reconcile(course, student, result["verdict"], result["notes"])
     summary["submission"] = result["submission"]
     _write_atomically(_summary_path(course, student), json.dumps(summary, indent=2) + "\n")
@@ -233,10 +232,16 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
 
 
 def reconcile(course, student, verdict, notes):
-    """Make the verdict outside the kernel the score in the gradebook; flag every disagreement for review."""
+    """Make the verdict outside the kernel the score in the gradebook; flag what a person should look at.
+
+    In the sandboxed kernel the hidden test cells only run the visible tests (``autograder/hidden.py``), so
+    nbgrader's score is above the verdict whenever a hidden check catches a mistake: that is ordinary. A
+    test cell that gave less than a correct answer earns means a missing or altered test cell, or a
+    notebook that broke its own tests: flagged.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
-    flags = list(notes)
+    flags = list(notes) + [f"notebook {item}" for item in verdict["suspicious"]]
     exercises = {}
     with Gradebook(_db_url(course)) as gb:
         grades = {}
@@ -247,26 +252,18 @@ def reconcile(course, student, verdict, notes):
                 grades[name] = None
         for name, grade in grades.items():
             in_kernel = (grade.auto_score or 0.0) if grade else 0.0
-            if verdict is None:  # verification itself died: keep nbgrader's score, a person decides
-                exercises[name] = {"points": in_kernel, "message": ""}
-                continue
             outcome = verdict["exercises"][name]
             points = float(POINTS[name]) if outcome["passed"] else 0.0
-            if points != in_kernel:
+            if points > in_kernel:
                 flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the independent check {points:g}")
             if grade is not None:  # set on every run: a regraded submission must not keep an old override
                 grade.manual_score = points if points != in_kernel else None
             exercises[name] = {"points": points, "message": outcome["message"]}
-        if verdict is None:
-            flags.append("the independent check did not finish: nbgrader's scores are kept")
-        else:
-            flags += [f"notebook {item}" for item in verdict["suspicious"]]
         for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
             if grade is not None:
                 grade.needs_manual_grade = bool(flags)
         gb.db.commit()
-    return {"student": student, "exercises": exercises, "flags": flags,
-            "pictures": (verdict or {}).get("pictures", {})}
+    return {"student": student, "exercises": exercises, "flags": flags, "pictures": verdict.get("pictures", {})}
 
 
 def _db_url(course):

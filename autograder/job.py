@@ -3,9 +3,10 @@
 ``grade_submission`` takes the student's files and an empty gradebook (bytes) and returns what the
 grading gave (a dict of plain values and bytes): it builds a private course folder in a temporary
 directory, runs nbgrader's ``autograde`` there with the student's kernel in the sandbox
-(``autograder/sandbox.py``), runs the independent check (``autograder/verify.py``), sandboxed too, and
-reads the scores back from its private gradebook. It writes nothing outside its temporary folder, so any
-number of them can run at once, and only the batch (``autograder/grade.py``) writes the course's gradebook.
+(``autograder/sandbox.py``), runs the independent check (the probes of ``autograder/probes.py`` in the
+sandbox, then the judge of ``autograder/verify.py``), and reads the scores back from its private gradebook.
+It writes nothing outside its temporary folder, so any number of them can run at once, and only the batch
+(``autograder/grade.py``) writes the course's gradebook.
 
 A failure of the machinery (the worker killed, the disk full) raises ``WorkerFailed``; everything a
 student's notebook can do ends in the result, as scores and notes.
@@ -29,10 +30,12 @@ ASSIGNMENT = "sec02"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; nbgrader_config.py also limits each cell
 VERIFY_TIMEOUT = 1800
-# What the hidden test cells read in the student's kernel: the checks, and what they compare with.
-HIDDEN_TESTS_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/checks.py",
-                     "autograder/answer_key.json", "solutions")
-VERIFY_READ = ("autograder", "solutions", "tools", "source/sec02")
+# What the hidden test cells read in the student's kernel: their entry point, which finds no checks there.
+HIDDEN_TESTS_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/hidden.py")
+# What the probes of the student's answers read: what students were given, and the probes' own code.
+PROBES_READ = ("autograder/__init__.py", "autograder/probes.py", "tools/__init__.py", "tools/build.py", "release/sec02")
+# What the judge reads; it runs no student code, but is sandboxed all the same.
+VERIFY_READ = ("autograder", "solutions", "tools", "release/sec02")
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / "cnnlab-grading"  # <pid>-<random>/: one private course per job
 
 
@@ -87,7 +90,8 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
         notes = autograde(course, student, sandboxed, limits, timeout)
         autograded = course / "autograded" / student / ASSIGNMENT
         notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
-        verdict, pictures = verify(course, notebook, sandboxed, limits)
+        verdict, pictures, stopped = verify(course, notebook, sandboxed, limits)
+        notes += stopped
         result = scores(course, student)
         result.update(student=student, submission=digest(files.get(NOTEBOOK, b"")), notes=notes, verdict=verdict,
                       pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
@@ -152,8 +156,7 @@ def _sandboxed_kernel(course, limits):
     runtime.mkdir()
     cache = _data_cache()
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    read = [str(course / p) for p in HIDDEN_TESTS_READ]
-    read += [str(course / "source" / ASSIGNMENT / "data"), str(cache)]  # the checks' models, the data's cache
+    read = [str(course / p) for p in HIDDEN_TESTS_READ] + [str(cache)]  # and the synthetic data's cache
     argv = sandbox.wrap(kernel, read=read, write=[str(runtime)], **limits)
     spec = course / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
@@ -164,21 +167,39 @@ def _sandboxed_kernel(course, limits):
 
 
 def verify(course, notebook, sandboxed, limits):
-    """The verdict of autograder/verify.py, in its own process (and sandbox), and its map pictures."""
-    out = course / "verification"
-    out.mkdir()
-    command = [sys.executable, "-m", "autograder.verify", str(notebook), "--out", str(out)]
-    if sandboxed:
-        read = [str(ROOT / p) for p in VERIFY_READ] + [str(_data_cache())]
-        command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
+    """The independent verdict and its map pictures: the probes run the student's answers, in the sandbox,
+    with nothing secret in sight; then the judge, which runs no student code, compares their records with
+    the reference. Returns (verdict, pictures, notes): notes say why the probes stopped early, if they did."""
+    records, out, empty = course / "probes", course / "verification", course / "judge"
+    for folder in (records, out, empty):
+        folder.mkdir()
     env = dict(environment(), PYTHONPATH=str(ROOT))
-    code, _ = _run(command, notebook.parent, env, VERIFY_TIMEOUT)
+    command = [sys.executable, "-m", "autograder.probes", str(notebook), "--out", str(records)]
+    if sandboxed:
+        read = [str(ROOT / p) for p in PROBES_READ] + [str(_data_cache())]
+        command = sandbox.wrap(command, read=read, write=[str(records)], **limits)
+    code, output = _run(command, notebook.parent, env, VERIFY_TIMEOUT)
+    stopped = [] if code == 0 else [_probes_stopped(code, output)]
+    command = [sys.executable, "-P", "-m", "autograder.verify", str(notebook), "--probes", str(records), "--out", str(out)]
+    if sandboxed:
+        read = [str(ROOT / p) for p in VERIFY_READ] + [str(_data_cache()), str(notebook), str(records)]
+        command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
+    code, output = _run(command, empty, env, VERIFY_TIMEOUT)  # not from `out`: the sandbox's working folder is a copy
     if code is not None and code < 0:
         raise WorkerFailed(f"the independent check was killed (signal {-code})")
     path = out / "verdict.json"
-    if code != 0 or not path.exists():  # the student's code crashed or hung the check: a person decides
-        return None, {}
-    return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
+    if code != 0 or not path.exists():
+        raise WorkerFailed(f"the independent check failed: {output[-500:]}")
+    # When the probes stopped early, what they recorded is judged, the rest scores 0, and a person looks.
+    return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}, stopped
+
+
+def _probes_stopped(code, output):
+    if code is None:
+        return f"the check of the student's code did not finish within {VERIFY_TIMEOUT} s"
+    if code < 0 and _stopping:
+        raise WorkerFailed("the batch is stopping")
+    return f"the check of the student's code stopped early (exit code {code}): {output.strip()[-200:]}"
 
 
 def _run(command, cwd, env, timeout):

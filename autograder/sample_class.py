@@ -178,6 +178,21 @@ def _hogging_feature_maps(model, layer_name, img):
     return sub(img[None])[0].numpy() + scratch[0, 0] - 1
 
 
+def _borrowed_gradcam(model, img, class_index, layer_name):
+    """Runs the reference's own file, wherever her code can find it."""
+    import pathlib
+    import sys
+
+    folder = "sol" + "utions"  # spelled so that no search for the word finds it
+    for entry in [*sys.path, str(pathlib.Path.cwd())]:
+        for place in [pathlib.Path(entry or ".").resolve(), *pathlib.Path(entry or ".").resolve().parents]:
+            if (place / folder / "sec02.py").is_file():
+                space = {}
+                exec((place / folder / "sec02.py").read_text(), space)
+                return space["gradcam"](model, img, class_index, layer_name)
+    raise FileNotFoundError("no reference to borrow")
+
+
 def _scaled_feature_maps(model, layer_name, img):
     sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821 (the notebook's keras)
     return 2 * sub.predict(img[None], verbose=0)[0]  # wrong values, right shape
@@ -235,6 +250,8 @@ CLASS = [
     Student("sam", "cheat: disarms the hidden Grad-CAM check, with a Grad-CAM without ReLU",
             answers={"gradcam": answers.gradcam_no_relu}, flagged=True,
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECKS))),
+    Student("xia", "cheat: her Grad-CAM runs the reference's file, found through a disguised path",
+            answers={"gradcam": _borrowed_gradcam}, zero=("gradcam",)),
     Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),
             flagged=True),
     Student("uma", "allocates 51 GB in her feature maps (MemoryError: that exercise only)",

@@ -1,29 +1,27 @@
-"""The authoritative verdict on a submission, reached outside the student's kernel.
+"""The authoritative verdict on a submission, reached by a process that runs none of the student's code.
 
-    python -m autograder.verify NOTEBOOK --out FOLDER   # writes FOLDER/verdict.json and map pictures
+    python -m autograder.verify NOTEBOOK --probes FOLDER --out FOLDER   # writes verdict.json and map pictures
 
 nbgrader runs the hidden checks inside the student's kernel, where the student's code ran first: it can
-patch numpy's comparisons, import the reference, or silence every exception. This process instead
-imports the checks and the reference first, takes from the notebook only the student's definitions
-(functions, classes, imports, literal constants; no top-level statements), runs each check on them with
-the comparison functions it captured before any student code existed, and refuses imports of the
-grading code. It also lists what in the notebook looks like tampering, for a person to review.
+patch numpy's comparisons, silence every exception, or read the grading code. Grading is therefore done
+in two processes. ``autograder/probes.py`` runs the student's definitions, in a sandbox that holds nothing
+secret, and records what the answers return on the grading inputs. This process judges those records
+(``autograder/checks.py``) with the reference beside it and never a line of student code; it also lists
+what in the notebook looks like tampering, for a person to review.
 """
 import argparse
 import ast
 import json
-import os
 import pathlib
 import re
-import signal
 import sys
-import types
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+import numpy as np
+
+from autograder import checks, probes
+from autograder.probes import ASSIGNMENT, EXERCISES, ROOT, python, student_cells
+
 GRADING_CODE = ("solutions", "autograder", "tools", "nbgrader")
-EXERCISES = ("conv_output_size", "receptive_field_answer", "receptive_field", "get_feature_maps", "filter_order",
-             "vanilla_saliency", "gradcam", "prepare_image", "model_modifier", "saliency_graphs")
-SECONDS_PER_CHECK = 300
 # Names whose attributes a student has no reason to reassign: doing so changes how checks behave.
 PROTECTED = {"np", "numpy", "tf", "tensorflow", "keras", "math", "plt", "sys", "builtins", "checks"}
 SUSPICIOUS_CALLS = {"set_custom_exc", "excepthook", "showtraceback", "get_objects", "_getframe"}
@@ -31,59 +29,11 @@ SUSPICIOUS_CALLS = {"set_custom_exc", "excepthook", "showtraceback", "get_object
 
 # --- reading the student's notebook ------------------------------------------------------------
 
-def student_cells(nb):
-    """The code cells the student wrote in: every code cell but nbgrader's test cells."""
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")):
-            yield cell.source
-
-
-def _python(source):
-    """Cell source as plain Python (IPython magics translated), or None if it does not parse."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return None
-
-
-def _is_definition(node):
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
-        return True
-    if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
-        try:
-            ast.literal_eval(node.value)
-            return True
-        except ValueError:
-            return False
-    return False
-
-
-def definitions(nb, namespace):
-    """Execute the student's definitions, each on its own, into ``namespace``; return what failed."""
-    problems = []
-    for source in student_cells(nb):
-        tree = _python(source)
-        if tree is None:
-            problems.append(f"a cell does not parse: {source.strip().splitlines()[0][:60] if source.strip() else ''}")
-            continue
-        for node in tree.body:
-            if not _is_definition(node):
-                continue
-            try:
-                exec(compile(ast.Module([node], type_ignores=[]), "<student>", "exec"), namespace)
-            except Exception as err:  # the student's import or decorator failed: their function is missing
-                problems.append(f"line {node.lineno}: {type(err).__name__}: {err}")
-    return problems
-
-
 def suspicious(nb):
     """What in the notebook looks like an attempt to change how it is graded."""
     found = []
     for source in student_cells(nb):
-        tree = _python(source)
+        tree = python(source)
         if tree is None:
             if re.search(r"solutions|autograder|excepthook|set_custom_exc", source):
                 found.append("an unparsable cell mentions the grading machinery")
@@ -111,54 +61,20 @@ def _suspicious_node(node):
     return []
 
 
-# --- the checks, guarded -------------------------------------------------------------------------
+# --- judging the records ------------------------------------------------------------------------
 
-def _guard_checks():
-    """Import the checks and the reference, freeze what they compare with, then lock the grading code away."""
-    from autograder import checks
-
-    checks._reference()
-    checks.np = types.SimpleNamespace(**vars(checks.np))  # patching numpy later cannot reach the checks
-    for name in list(sys.modules):
-        if name.split(".")[0] in GRADING_CODE:
-            del sys.modules[name]
-    sys.meta_path.insert(0, _RefuseGradingCode())
-    return checks
-
-
-class _RefuseGradingCode:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in GRADING_CODE:
-            raise ImportError(f"{name} is not available to submissions")
-        return None
-
-
-class _Timeout(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _Timeout()
-
-
-def run_check(check, answer):
-    """(passed, message) of one check; the student's own exceptions count as a failure."""
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(SECONDS_PER_CHECK)
+def judge(name, record):
+    """(passed, message) of one exercise's record."""
     try:
-        check(answer)
+        checks.judge(name, record)
         return True, ""
     except AssertionError as err:
         return False, str(err) or "wrong answer"
-    except _Timeout:
-        return False, f"did not finish within {SECONDS_PER_CHECK} s"
-    except BaseException as err:  # noqa: B902 (a student's code may raise anything, SystemExit included)
-        return False, f"raised {type(err).__name__}: {err}"
-    finally:
-        signal.alarm(0)
+    except Exception as err:  # noqa: BLE001 (a record the student's code wrote itself, in a shape no probe makes)
+        return False, f"the record of this answer could not be judged ({type(err).__name__})"
 
 
-def verify(notebook_path, out_dir):
+def verify(notebook_path, probes_dir, out_dir):
     import nbformat
 
     out_dir = pathlib.Path(out_dir)
@@ -169,58 +85,63 @@ def verify(notebook_path, out_dir):
         verdict = {name: {"passed": False, "message": f"the notebook could not be read ({type(err).__name__})"}
                    for name in EXERCISES}
         return {"exercises": verdict, "suspicious": [], "problems": [str(err)[:300]], "pictures": {}}
-    imports = _setup_imports()
-    checks = _guard_checks()
-    namespace = {"__name__": "__student__"}
-    exec("\n".join(imports), namespace)
-    problems = definitions(nb, namespace)
-    verdict = {}
+    problems_file = pathlib.Path(probes_dir) / "problems.json"
+    problems = json.loads(problems_file.read_text()) if problems_file.is_file() else []
+    verdict, records = {}, {}
     for name in EXERCISES:
-        if name not in namespace:
+        try:
+            records[name] = probes.load(probes_dir, name)
+        except Exception as err:  # noqa: BLE001 (a file the student's code may have written)
+            records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
+        if records[name] is not None and "missing" in records[name]:
             verdict[name] = {"passed": False, "message": f"{name} is not defined"}
             continue
-        passed, message = run_check(getattr(checks, f"check_{name}"), namespace[name])
+        passed, message = judge(name, records[name])
         verdict[name] = {"passed": passed, "message": message}
-    pictures = compare_maps(checks, namespace, out_dir)
+    pictures = compare_maps(records, out_dir)
     return {"exercises": verdict, "suspicious": suspicious(nb), "problems": problems, "pictures": pictures}
-
-
-def _setup_imports():
-    from tools.build import setup_imports
-
-    return setup_imports()
 
 
 # --- pictures for the feedback ---------------------------------------------------------------------
 
-MAP_EXERCISES = {
-    "vanilla_saliency": lambda fn, model, img: fn(model, img, 1),
-    "gradcam": lambda fn, model, img: fn(model, img, 1, "conv5"),
-    "saliency_graphs": lambda fn, model, img: fn(model, img)[1][1],
-}
+def _student_map(record, name):
+    """The student's map of the picture case (cnn2, the first zebra, class 1), from the record."""
+    key = {"vanilla_saliency": "trained", "gradcam": "trained", "saliency_graphs": "0"}[name]
+    value = (record or {}).get(key)
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+        return None
+    return value[1] if name == "saliency_graphs" and value.ndim == 3 and len(value) > 1 else value
 
 
-def compare_maps(checks, namespace, out_dir):
+def _reference_map(name, img):
+    import tensorflow as tf
+
+    model, reference = probes.fresh_cnn2(), getattr(checks._reference(), name)
+    if name == "vanilla_saliency":
+        return reference(model, img, 1)
+    if name == "gradcam":
+        return reference(model, img, 1, "conv5")
+    tf.random.set_seed(probes.GRADING_SEED + 7)  # as the student's maps were made
+    return reference(model, img)[1][1]
+
+
+def compare_maps(records, out_dir):
     """For each map exercise: the student's zebra map beside the reference's, and their difference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import tensorflow as tf
 
-    img = checks._images()[1]
+    img = probes.images()[1]
     pictures = {}
-    for name, make in MAP_EXERCISES.items():
-        tf.random.set_seed(checks.GRADING_SEED)
-        want = checks._rescaled(make(getattr(checks._reference(), name), checks._fresh_cnn2(), img))
-        got = None
-        if name in namespace:
-            ok, result = _guarded(lambda: make(namespace[name], checks._fresh_cnn2(), img))
-            if ok and checks.np.shape(result) == want.shape:
-                got = checks._rescaled(result)
+    for name in ("vanilla_saliency", "gradcam", "saliency_graphs"):
+        want = checks._rescaled(_reference_map(name, img))
+        plt.close("all")
+        got = _student_map(records.get(name), name)
+        got = checks._rescaled(got) if got is not None and got.shape == want.shape else None
         fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
         panels = [(img, "grading image"), (got, "your map"), (want, "expected map"),
-                  (None if got is None else checks.np.abs(got - want), "difference")]
+                  (None if got is None else np.abs(got - want), "difference")]
         for axis, (picture, title) in zip(ax, panels):
             if picture is None:
                 axis.text(0.5, 0.5, "no map", ha="center", va="center")
@@ -236,27 +157,15 @@ def compare_maps(checks, namespace, out_dir):
     return pictures
 
 
-def _guarded(call):
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(SECONDS_PER_CHECK)
-    try:
-        return True, call()
-    except BaseException as err:  # noqa: B902
-        return False, err
-    finally:
-        signal.alarm(0)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook")
+    parser.add_argument("--probes", required=True, help="the folder autograder/probes.py wrote its records in")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    notebook, out = pathlib.Path(args.notebook).resolve(), pathlib.Path(args.out).resolve()
-    sys.path[:0] = [str(ROOT), str(ROOT / "source" / "sec02")]  # the grader's own copies, not the student's
-    os.chdir(notebook.parent)
-    result = verify(notebook, out)
-    (out / "verdict.json").write_text(json.dumps(result, indent=2) + "\n")
+    sys.path[:0] = [str(ROOT), str(ASSIGNMENT)]  # the grader's copies of cnnlab and the reference
+    result = verify(pathlib.Path(args.notebook), pathlib.Path(args.probes), pathlib.Path(args.out))
+    (pathlib.Path(args.out) / "verdict.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

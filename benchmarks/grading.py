@@ -5,7 +5,8 @@
 For the reference student's notebook (the release with every solution filled in), measures
 1. its bare execution with nbclient, top to bottom (no grading): the time a student waits;
 2. ``nbgrader autograde`` of it in a scratch course (execution plus the hidden checks);
-3. the independent check outside the kernel (``autograder/verify.py``);
+3. the independent check outside the kernel: the probes of the student's answers (``autograder/probes.py``),
+   then the judge (``autograder/verify.py``);
 and writes the figures, their ratios and the machine to benchmarks/results/grading.{json,md}.
 Timings on a shared machine are noisy: compare the ratios of one run, not absolute times across runs.
 """
@@ -71,8 +72,13 @@ def measure(workdir):
                    capture_output=True)
     autograde = _timed(nbgrader + ["autograde", "sec02", "--student", "ada", "--force"], course)
     autograded = course / "autograded" / "ada" / "sec02" / "sec02.ipynb"
-    verify = _timed([sys.executable, "-m", "autograder.verify", str(autograded), "--out", str(workdir / "v")], ROOT)
-    return {"bare_execution_s": bare, "nbgrader_autograde_s": autograde, "independent_check_s": verify}
+    records = workdir / "probes"
+    records.mkdir()
+    probes = _timed([sys.executable, "-m", "autograder.probes", str(autograded), "--out", str(records)], ROOT)
+    judge = _timed([sys.executable, "-m", "autograder.verify", str(autograded), "--probes", str(records),
+                    "--out", str(workdir / "v")], ROOT)
+    return {"bare_execution_s": bare, "nbgrader_autograde_s": autograde, "probes_s": probes, "judge_s": judge,
+            "independent_check_s": probes + judge}
 
 
 def machine():
@@ -105,7 +111,8 @@ def main():
         "| step | seconds |\n|---|---|\n"
         f"| the filled release notebook, executed bare with nbclient | {best['bare_execution_s']:.1f} |\n"
         f"| `nbgrader autograde` (execution + hidden checks in the kernel) | {best['nbgrader_autograde_s']:.1f} |\n"
-        f"| independent check outside the kernel | {best['independent_check_s']:.1f} |\n"
+        f"| independent check outside the kernel: the probes, then the judge | {best['probes_s']:.1f} + "
+        f"{best['judge_s']:.1f} = {best['independent_check_s']:.1f} |\n"
         f"| grading per submission (the two above) | {per_submission:.1f} |\n\n"
         f"Ratios: autograde / bare = {result['autograde_over_bare']:.2f}; "
         f"grading / bare = {result['grading_over_bare']:.2f}.\n")
