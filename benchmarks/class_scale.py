@@ -119,10 +119,21 @@ def cost_model(figures):
 def summarise(figures):
     """The measured figures, with the machine they came from, the speedup and the cost model."""
     per_submission, efficiency, model = cost_model(figures)
-    return dict(figures, date=datetime.date.today().isoformat(), machine=platform.processor() or platform.machine(),
+    return dict(figures, date=datetime.date.today().isoformat(), commit=_commit(),
+                machine=platform.processor() or platform.machine(),
                 cores=os.cpu_count(), python=platform.python_version(), seconds_per_submission_1_worker=per_submission,
                 speedup_2_over_1=figures["grade_1_workers_s"] / figures["grade_2_workers_s"],
                 parallel_efficiency=efficiency, model_s=model)
+
+
+def _commit():
+    """The commit measured, marked "+changes" when the working tree differs from it."""
+    git = lambda *args: subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _provenance(result):
+    return f", commit {result['commit']}" if "commit" in result else ""
 
 
 def measured_table(result):
@@ -155,7 +166,8 @@ def grades_text(result):
 def report(result):
     """benchmarks/results/class_scale.md."""
     n = result["submissions"]
-    lines = [f"# Grading a class of {n} submissions ({result['date']}, {result['cores']} cores, {result['machine']})", "",
+    lines = [f"# Grading a class of {n} submissions ({result['date']}, {result['cores']} cores, {result['machine']}"
+             f"{_provenance(result)})", "",
              "Measured by `benchmarks/class_scale.py`, one run, one configuration after the other.", ""]
     lines += measured_table(result)
     lines += ["", f"Bare execution of the reference notebook (nbclient, no grading): {result['bare_execution_s']:.1f} s. "
@@ -173,7 +185,8 @@ README_START, README_END = "**How fast.**", "**Several machines (Dask).**"
 def readme_section(result):
     """The README's "How fast" paragraphs, from the same figures."""
     lines = [f"{README_START} Measured by `benchmarks/class_scale.py` on this repository's {result['cores']}-core "
-             f"machine ({result['submissions']} submissions, the sample class; `benchmarks/results/class_scale.md`):", ""]
+             f"machine ({result['submissions']} submissions, the sample class{_provenance(result)}; "
+             "`benchmarks/results/class_scale.md`):", ""]
     lines += measured_table(result)
     formula, *table = model_text(result)
     lines += ["", f"In the same run {grades_text(result)}; 2 workers were {result['speedup_2_over_1']:.2f}x faster "
