@@ -6,8 +6,8 @@ judges build those inputs again, compare the record with the reference solution 
 and, where a reference alone could be fooled, with properties measured from real Keras models: output
 sizes from real convolution layers, receptive fields from real gradients, and Adebayo et al.'s
 model-randomisation sanity check for the maps. They run no student code, so they can share a process
-with the reference; ``check_*`` (probe, then judge, in one process) is what a hidden test cell runs when
-the grading code is in the course root. Messages say what is wrong with the answer, never how the
+with the reference; ``check(name, answer)`` (probe, then judge, in one process) is what a hidden test cell
+runs when the grading code is in the course root. Messages say what is wrong with the answer, never how the
 reference works.
 """
 import functools
