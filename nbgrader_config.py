@@ -17,6 +17,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # is stopped after 120 s, and the rest of the notebook still runs and is graded.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
+# After a cell's reply, the kernel's last outputs may come late on a busy machine: wait for them (default 4 s).
+c.Execute.iopub_timeout = 60
 
 # nbgrader gives a test cell 0 points if it writes anything to stderr. TensorFlow and absl write their log
 # lines and library warnings there; drop those outputs so that they never cost a student points.

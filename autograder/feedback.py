@@ -9,11 +9,7 @@ import base64
 import html
 import pathlib
 
-from autograder.sample_class import POINTS
-
-ASSIGNMENT = "sec02"
-QUESTIONS = {"answer_fmaps": "What the conv1 feature maps detect", "answer_rotation": "Rotational invariance",
-             "answer_saliency": "What the saliency maps say", "answer_tape": "Why the original bonus was wrong"}
+from autograder.catalogue import ASSIGNMENT, EXERCISES, QUESTIONS
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4em; text-align: left; }
@@ -25,15 +21,15 @@ def render(summary, manual):
     """The HTML page of one student's summary (see grade.reconcile) and manual scores (None: not yet graded)."""
     rows = []
     for name, result in summary["exercises"].items():
-        full = POINTS[name]
+        full = EXERCISES[name]
         state = "ok" if result["points"] == full else "bad"
         message = html.escape(result["message"]) if result["points"] < full else "correct"
         rows.append(f'<tr><td><code>{name}</code></td><td class="{state}">{result["points"]:g} / {full}</td>'
                     f"<td>{message}</td></tr>")
-    for name, title in QUESTIONS.items():
+    for name, (full, question) in QUESTIONS.items():
         score = manual.get(name)
-        shown = '<span class="wait">to be graded by the course staff</span>' if score is None else f"{score:g} / 2"
-        rows.append(f"<tr><td>{html.escape(title)}</td><td>{shown}</td><td></td></tr>")
+        shown = '<span class="wait">to be graded by the course staff</span>' if score is None else f"{score:g} / {full}"
+        rows.append(f"<tr><td>{html.escape(question)}</td><td>{shown}</td><td></td></tr>")
     auto = sum(result["points"] for result in summary["exercises"].values())
     pictures = "".join(f"<h3><code>{html.escape(name)}</code></h3>{_embedded(path)}"
                        for name, path in summary.get("pictures_paths", {}).items())
@@ -41,8 +37,8 @@ def render(summary, manual):
 <html><head><meta charset="utf-8"><title>Section 2 feedback: {html.escape(summary["student"])}</title>
 <style>{STYLE}</style></head><body>
 <h1>Section 2, CNN II: feedback for {html.escape(summary["student"])}</h1>
-<p>Autograded exercises: <b>{auto:g} / {sum(POINTS.values())}</b>. The free-response answers (8 points) are graded by
-the course staff.</p>
+<p>Autograded exercises: <b>{auto:g} / {sum(EXERCISES.values())}</b>. The free-response answers
+({sum(points for points, _ in QUESTIONS.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
 <h2>Your maps on a grading image</h2>
 <p>Your function run on an image you have not seen, beside the expected map and the difference between them

@@ -7,9 +7,9 @@
 
 Steps, all on nbgrader's own commands and gradebook: build the release (which registers the assignment),
 collect the submissions into ``submitted/``, grade each student whose submission is new or changed
-(``autograder/job.py``: nbgrader's autograde with the kernel in a sandbox, then the independent check
-outside the kernel), in parallel, and write each result into the gradebook as it arrives (this process is
-its only writer), with the independent verdict as the score; export the grades to ``grades.csv`` and
+(``autograder/job.py``: nbgrader's autograde with the kernel in a sandbox, where the hidden test cells record
+the answers, then the judge outside the kernel), in parallel, and write each result into the gradebook as it
+arrives (this process is its only writer), with the judge's verdict as the score; export the grades to ``grades.csv`` and
 ``grades_by_exercise.csv``, write each student's feedback to ``feedback/<student>/sec02/report.html``, and
 print a table of the class.
 
@@ -34,16 +34,10 @@ import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# The sample class imports TensorFlow; these must be set before it is (see source/sec02/cnnlab/__init__.py).
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from autograder import feedback, sandbox, workers  # noqa: E402
-from autograder.job import ASSIGNMENT, AUTOGRADE_TIMEOUT, NOTEBOOK, digest, environment  # noqa: E402
-from autograder.sample_class import POINTS  # noqa: E402
-from autograder.probes import EXERCISES  # noqa: E402
-
-MANUAL = ("answer_fmaps", "answer_rotation", "answer_saliency", "answer_tape")
+from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS  # noqa: E402
+from autograder.job import AUTOGRADE_TIMEOUT, digest, environment  # noqa: E402
 
 
 class InfrastructureError(RuntimeError):
@@ -63,9 +57,11 @@ def _must(result, what):
 # --- collecting submissions ----------------------------------------------------------------------
 
 def collect_sample(course):
-    from autograder import sample_class
-
-    return sample_class.write(course)
+    """The embedded sample class (``python -m sample_class``), written into the course's submitted/."""
+    result = subprocess.run([sys.executable, "-m", "sample_class", str(course)], cwd=ROOT, env=environment(),
+                            capture_output=True, text=True, timeout=600)
+    _must(result, "writing the sample class")
+    return sorted(p.parent.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
 
 
 def collect_folder(course, folder):
@@ -234,7 +230,7 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
 def reconcile(course, student, verdict, notes):
     """Make the verdict outside the kernel the score in the gradebook; flag what a person should look at.
 
-    In the sandboxed kernel the hidden test cells only run the visible tests (``autograder/hidden.py``), so
+    In the sandboxed kernel the hidden test cells only record the answers (``autograder/hidden.py``), so
     nbgrader's score is above the verdict whenever a hidden check catches a mistake: that is ordinary. A
     test cell that gave less than a correct answer earns means a missing or altered test cell, or a
     notebook that broke its own tests: flagged.
@@ -253,9 +249,9 @@ def reconcile(course, student, verdict, notes):
         for name, grade in grades.items():
             in_kernel = (grade.auto_score or 0.0) if grade else 0.0
             outcome = verdict["exercises"][name]
-            points = float(POINTS[name]) if outcome["passed"] else 0.0
+            points = float(EXERCISES[name]) if outcome["passed"] else 0.0
             if points > in_kernel:
-                flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the independent check {points:g}")
+                flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the judge {points:g}")
             if grade is not None:  # set on every run: a regraded submission must not keep an old override
                 grade.manual_score = points if points != in_kernel else None
             exercises[name] = {"points": points, "message": outcome["message"]}
@@ -278,7 +274,7 @@ def manual_scores(course, student):
 
     scores = {}
     with Gradebook(_db_url(course)) as gb:
-        for name in MANUAL:
+        for name in QUESTIONS:
             try:
                 grade = gb.find_grade(name, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
                 scores[name] = grade.score if not grade.needs_manual_grade else None
@@ -305,9 +301,11 @@ def print_table(summaries):
     print("-" * len(header))
     for s in summaries:
         points = [s["exercises"][n]["points"] for n in EXERCISES]
-        cells = " ".join(f"{p:>4g}/{POINTS[n]:<4d}" for p, n in zip(points, EXERCISES))
-        print(f"{s['student']:8s} {cells} {sum(points):>3g}/{sum(POINTS.values())}  {'FLAG' if s['flags'] else ''}")
-    print(f"\n{len(summaries)} students; free-response answers ({len(MANUAL)} questions, 8 points) are graded in formgrader.")
+        cells = " ".join(f"{p:>4g}/{EXERCISES[n]:<4d}" for p, n in zip(points, EXERCISES))
+        print(f"{s['student']:8s} {cells} {sum(points):>3g}/{sum(EXERCISES.values())}  {'FLAG' if s['flags'] else ''}")
+    manual = sum(points for points, _ in QUESTIONS.values())
+    print(f"\n{len(summaries)} students; free-response answers ({len(QUESTIONS)} questions, {manual} points) are "
+          "graded in formgrader.")
     for s in summaries:
         for flag in s["flags"]:
             print(f"  review {s['student']}: {flag}")

@@ -3,8 +3,9 @@
 ``grade_submission`` takes the student's files and an empty gradebook (bytes) and returns what the
 grading gave (a dict of plain values and bytes): it builds a private course folder in a temporary
 directory, runs nbgrader's ``autograde`` there with the student's kernel in the sandbox
-(``autograder/sandbox.py``), runs the independent check (the probes of ``autograder/probes.py`` in the
-sandbox, then the judge of ``autograder/verify.py``), and reads the scores back from its private gradebook.
+(``autograder/sandbox.py``), where the hidden test cells record what each answer returns on the grading
+inputs (``autograder/hidden.py``), then the judge (``autograder/verify.py``), which runs no student code,
+and reads the scores back from its private gradebook.
 It writes nothing outside its temporary folder, so any number of them can run at once, and only the batch
 (``autograder/grade.py``) writes the course's gradebook.
 
@@ -22,20 +23,21 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
-from autograder import sandbox
+from autograder import catalogue, sandbox
+from autograder.catalogue import ASSIGNMENT, NOTEBOOK
+from autograder.hidden import RECORDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ASSIGNMENT = "sec02"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; nbgrader_config.py also limits each cell
-VERIFY_TIMEOUT = 1800
-# What the hidden test cells read in the student's kernel: their entry point, which finds no checks there.
-HIDDEN_TESTS_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/hidden.py")
-# What the probes of the student's answers read: what students were given, and the probes' own code.
-PROBES_READ = ("autograder/__init__.py", "autograder/probes.py", "tools/__init__.py", "tools/build.py", "release/sec02")
-# What the judge reads; it runs no student code, but is sandboxed all the same.
-VERIFY_READ = ("autograder", "solutions", "tools", "release/sec02")
+VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
+# What the hidden test cells read in the student's kernel: the recorders and the grading inputs, nothing
+# that knows the answers (no reference, no answer key).
+KERNEL_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/hidden.py", "autograder/exercises",
+               "release/sec02")
+# What the judge reads: the grading code, the catalogue's notebook and the reference answers (below).
+VERIFY_READ = ("autograder", f"source/{ASSIGNMENT}/{NOTEBOOK}")
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / "cnnlab-grading"  # <pid>-<random>/: one private course per job
 
 
@@ -74,45 +76,77 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
     """
     limits = limits or {}
     _remove_leftovers()
-    if sandboxed:
-        _warm_data_cache()
+    references = _warm()
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
         course = pathlib.Path(tmp)
         (course / "gradebook.db").write_bytes(template)
         (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
-        for name in HIDDEN_TESTS_READ:  # the hidden test cells find the checks in their course root
+        for name in KERNEL_READ:  # the hidden test cells find the recorders in their course root
             (course / name).parent.mkdir(exist_ok=True)
             (course / name).symlink_to(ROOT / name)
         submitted = course / "submitted" / student / ASSIGNMENT
         submitted.mkdir(parents=True)
         for name, data in files.items():
             (submitted / name).write_bytes(data)
+        restore_hidden_tests(submitted / NOTEBOOK)
+        start = time.perf_counter()
         notes = autograde(course, student, sandboxed, limits, timeout)
         autograded = course / "autograded" / student / ASSIGNMENT
         notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
-        verdict, pictures, stopped = verify(course, notebook, sandboxed, limits)
-        notes += stopped
+        judged = time.perf_counter()
+        verdict, pictures = verify(course, notebook, references, sandboxed, limits)
+        seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
+        notes += verdict["stopped"]
         result = scores(course, student)
         result.update(student=student, submission=digest(files.get(NOTEBOOK, b"")), notes=notes, verdict=verdict,
+                      seconds=seconds,
                       pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
                                                 if (autograded / name).exists()})
         return result
 
 
-_cache_lock = threading.Lock()
-_cache_warm = False
+_warm_lock = threading.Lock()
+_references = None
 
 
-def _warm_data_cache():
-    """Generate the synthetic data's cache once per worker: the sandboxed kernels may only read it."""
-    global _cache_warm
-    with _cache_lock:
-        if not _cache_warm:
+def _warm():
+    """Once per worker: generate the synthetic data's cache (the sandboxed kernels may only read it) and the
+    reference answers (computed once per release, then reused by every job; see autograder/references.py).
+    Returns the references' folder."""
+    global _references
+    with _warm_lock:
+        if _references is None:
             code, output = _run([sys.executable, "-c", "from cnnlab.data import synthetic_splits; synthetic_splits()"],
                                 ROOT / "source" / ASSIGNMENT, environment(), 600)
             if code != 0:
                 raise WorkerFailed(f"could not generate the synthetic data: {output[-500:]}")
-            _cache_warm = True
+            code, output = _run([sys.executable, "-m", "autograder.references"], ROOT, environment(), 900)
+            if code != 0:
+                raise WorkerFailed(f"could not compute the reference answers: {output[-500:]}")
+            _references = pathlib.Path(output.strip().splitlines()[-1])
+        return _references
+
+
+def restore_hidden_tests(path):
+    """nbgrader puts back the hidden tests of a test cell the student edited, not of one they deleted or
+    unmarked: for those, a cell that records the answer goes after its solution cell, so that the answer
+    is still judged (and the submission flagged, see grade.reconcile)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
+        return
+    graded = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells
+              if cell.metadata.get("nbgrader", {}).get("grade")}
+    missing = [name for name in catalogue.EXERCISES if f"test_{name}" not in graded]
+    for name in missing:
+        cell = nbformat.v4.new_code_cell(catalogue.restored_test(name))
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        where = catalogue.SOLUTION_CELL[name]
+        nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
+    if missing:
+        nbformat.write(nb, path)
 
 
 def _data_cache():
@@ -134,7 +168,9 @@ def autograde(course, student, sandboxed, limits, timeout):
     command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student, "--force",
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
                "--log-level=ERROR"]
-    env = environment()
+    records = course / "records"
+    records.mkdir()
+    env = dict(environment(), **{RECORDS: str(records)})
     if sandboxed:
         # The kernel has no network: it talks to nbgrader over Unix sockets in a folder both can see.
         runtime = course / "runtime"
@@ -156,50 +192,36 @@ def _sandboxed_kernel(course, limits):
     runtime.mkdir()
     cache = _data_cache()
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    read = [str(course / p) for p in HIDDEN_TESTS_READ] + [str(cache)]  # and the synthetic data's cache
-    argv = sandbox.wrap(kernel, read=read, write=[str(runtime)], **limits)
+    read = [str(course / p) for p in KERNEL_READ] + [str(cache)]  # and the synthetic data's cache
+    argv = sandbox.wrap(kernel, read=read, write=[str(runtime), str(course / "records")], **limits)
     spec = course / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python",
-        "env": {"CNNLAB_CACHE_DIR": str(cache)}}))
+        "env": {"CNNLAB_CACHE_DIR": str(cache), RECORDS: str(course / "records")}}))
     return course / "jupyter"
 
 
-def verify(course, notebook, sandboxed, limits):
-    """The independent verdict and its map pictures: the probes run the student's answers, in the sandbox,
-    with nothing secret in sight; then the judge, which runs no student code, compares their records with
-    the reference. Returns (verdict, pictures, notes): notes say why the probes stopped early, if they did."""
-    records, out, empty = course / "probes", course / "verification", course / "judge"
-    for folder in (records, out, empty):
+def verify(course, notebook, references, sandboxed, limits):
+    """The verdict on what the hidden test cells recorded, and its map pictures, from the judge: a process
+    that runs no student code, with the reference answers beside it. Returns (verdict, pictures)."""
+    out, empty = course / "verification", course / "judge"
+    for folder in (out, empty):
         folder.mkdir()
-    env = dict(environment(), PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "autograder.probes", str(notebook), "--out", str(records)]
+    records = course / "records"
+    command = [sys.executable, "-P", "-m", "autograder.verify", str(notebook), "--records", str(records),
+               "--references", str(references), "--out", str(out)]
     if sandboxed:
-        read = [str(ROOT / p) for p in PROBES_READ] + [str(_data_cache())]
-        command = sandbox.wrap(command, read=read, write=[str(records)], **limits)
-    code, output = _run(command, notebook.parent, env, VERIFY_TIMEOUT)
-    stopped = [] if code == 0 else [_probes_stopped(code, output)]
-    command = [sys.executable, "-P", "-m", "autograder.verify", str(notebook), "--probes", str(records), "--out", str(out)]
-    if sandboxed:
-        read = [str(ROOT / p) for p in VERIFY_READ] + [str(_data_cache()), str(notebook), str(records)]
+        read = [str(ROOT / p) for p in VERIFY_READ] + [str(references), str(notebook), str(records)]
         command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
+    env = dict(environment(), PYTHONPATH=str(ROOT))
     code, output = _run(command, empty, env, VERIFY_TIMEOUT)  # not from `out`: the sandbox's working folder is a copy
     if code is not None and code < 0:
-        raise WorkerFailed(f"the independent check was killed (signal {-code})")
+        raise WorkerFailed(f"the judge was killed (signal {-code})")
     path = out / "verdict.json"
     if code != 0 or not path.exists():
-        raise WorkerFailed(f"the independent check failed: {output[-500:]}")
-    # When the probes stopped early, what they recorded is judged, the rest scores 0, and a person looks.
-    return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}, stopped
-
-
-def _probes_stopped(code, output):
-    if code is None:
-        return f"the check of the student's code did not finish within {VERIFY_TIMEOUT} s"
-    if code < 0 and _stopping:
-        raise WorkerFailed("the batch is stopping")
-    return f"the check of the student's code stopped early (exit code {code}): {output.strip()[-200:]}"
+        raise WorkerFailed(f"the judge failed: {output[-500:]}")
+    return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
 
 
 def _run(command, cwd, env, timeout):

@@ -1,38 +1,57 @@
-"""The authoritative verdict on a submission, reached by a process that runs none of the student's code.
+"""The verdict on a submission, reached by a process that runs none of the student's code and holds no model.
 
-    python -m autograder.verify NOTEBOOK --probes FOLDER --out FOLDER   # writes verdict.json and map pictures
+    python -m autograder.verify NOTEBOOK --records FOLDER --references FOLDER --out FOLDER
+    # writes FOLDER/verdict.json and the feedback's map pictures
 
-nbgrader runs the hidden checks inside the student's kernel, where the student's code ran first: it can
-patch numpy's comparisons, silence every exception, or read the grading code. Grading is therefore done
-in two processes. ``autograder/probes.py`` runs the student's definitions, in a sandbox that holds nothing
-secret, and records what the answers return on the grading inputs. This process judges those records
-(``autograder/checks.py``) with the reference beside it and never a line of student code; it also lists
-what in the notebook looks like tampering, for a person to review.
+nbgrader runs the hidden tests inside the student's kernel, after the student's code: there they can be
+patched, silenced or read. So in the batch's sandboxed kernel they only record what each answer returned
+on the grading inputs (``autograder/hidden.py``), and this process judges those records against the
+reference answers (``autograder/references.py``), which no student code ever sees. It also lists what in the
+notebook looks like tampering, for a person to review. Plain numpy: judging one submission takes a second.
 """
 import argparse
 import ast
 import json
 import pathlib
 import re
-import sys
 
 import numpy as np
 
-from autograder import checks, probes
-from autograder.probes import ASSIGNMENT, EXERCISES, ROOT, python, student_cells
+from autograder import catalogue, exercises
+from autograder.exercises import base
 
 GRADING_CODE = ("solutions", "autograder", "tools", "nbgrader")
 # Names whose attributes a student has no reason to reassign: doing so changes how checks behave.
-PROTECTED = {"np", "numpy", "tf", "tensorflow", "keras", "math", "plt", "sys", "builtins", "checks"}
+PROTECTED = {"np", "numpy", "tf", "tensorflow", "keras", "math", "plt", "sys", "builtins", "hidden", "autograder"}
 SUSPICIOUS_CALLS = {"set_custom_exc", "excepthook", "showtraceback", "get_objects", "_getframe"}
+NOT_RUN = ("was not checked: its test cell stopped before the hidden tests (a visible test failed, or the answer "
+           "is not defined)")
+
+
+def student_cells(notebook_path):
+    """The code cells the student wrote in: every code cell but nbgrader's test cells and the grader's own."""
+    restored = {catalogue.restored_test(name) for name in catalogue.EXERCISES}
+    for kind, meta, source in catalogue.cells(notebook_path):
+        if kind == "code" and not (meta.get("grade") and not meta.get("solution")) and source not in restored:
+            yield source
+
+
+def python(source):
+    """Cell source as plain Python (IPython magics translated), or None if it does not parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except Exception:  # noqa: BLE001 (SyntaxError, or whatever else a malformed cell makes the parser raise)
+        return None
 
 
 # --- reading the student's notebook ------------------------------------------------------------
 
-def suspicious(nb):
-    """What in the notebook looks like an attempt to change how it is graded."""
+def suspicious(cells):
+    """What in the notebook's cells (``student_cells``) looks like an attempt to change how it is graded."""
     found = []
-    for source in student_cells(nb):
+    for source in cells:
         tree = python(source)
         if tree is None:
             if re.search(r"solutions|autograder|excepthook|set_custom_exc", source):
@@ -63,96 +82,77 @@ def _suspicious_node(node):
 
 # --- judging the records ------------------------------------------------------------------------
 
-def judge(name, record):
+def judge(name, record, expected):
     """(passed, message) of one exercise's record."""
+    if record is None:
+        return False, NOT_RUN
     try:
-        checks.judge(name, record)
+        exercises.get(name).judge(record, expected)
         return True, ""
     except AssertionError as err:
         return False, str(err) or "wrong answer"
-    except Exception as err:  # noqa: BLE001 (a record the student's code wrote itself, in a shape no probe makes)
+    except Exception as err:  # noqa: BLE001 (a record the student's code wrote itself, in a shape no recorder makes)
         return False, f"the record of this answer could not be judged ({type(err).__name__})"
 
 
-def verify(notebook_path, probes_dir, out_dir):
-    import nbformat
-
+def verify(notebook_path, records_dir, references_dir, out_dir):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        nb = nbformat.read(notebook_path, as_version=4)
-    except Exception as err:
-        verdict = {name: {"passed": False, "message": f"the notebook could not be read ({type(err).__name__})"}
-                   for name in EXERCISES}
-        return {"exercises": verdict, "suspicious": [], "problems": [str(err)[:300]], "pictures": {}}
-    problems_file = pathlib.Path(probes_dir) / "problems.json"
-    problems = json.loads(problems_file.read_text()) if problems_file.is_file() else []
-    verdict, records = {}, {}
-    for name in EXERCISES:
+        cells = list(student_cells(notebook_path))
+    except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
+        message = f"the notebook could not be read ({type(err).__name__})"
+        return {"exercises": {name: {"passed": False, "message": message} for name in catalogue.EXERCISES},
+                "suspicious": [], "stopped": [], "pictures": {}}
+    verdict, records, expected, stopped = {}, {}, {}, []
+    for name in catalogue.EXERCISES:
+        expected[name] = base.load(references_dir, name)
+        if expected[name] is None:
+            raise FileNotFoundError(f"no reference answers for {name} in {references_dir}")
         try:
-            records[name] = probes.load(probes_dir, name)
+            records[name] = base.load(records_dir, name)
         except Exception as err:  # noqa: BLE001 (a file the student's code may have written)
             records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
-        if records[name] is not None and "missing" in records[name]:
-            verdict[name] = {"passed": False, "message": f"{name} is not defined"}
-            continue
-        passed, message = judge(name, records[name])
+        if records[name] is not None and "stopped" in records[name]:
+            stopped.append(f"{name}: {records[name]['stopped']}")
+        passed, message = judge(name, records[name], expected[name])
         verdict[name] = {"passed": passed, "message": message}
-    pictures = compare_maps(records, out_dir)
-    return {"exercises": verdict, "suspicious": suspicious(nb), "problems": problems, "pictures": pictures}
+    return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped,
+            "pictures": compare_maps(records, expected, out_dir)}
 
 
 # --- pictures for the feedback ---------------------------------------------------------------------
 
-def _student_map(record, name):
-    """The student's map of the picture case (cnn2, the first zebra, class 1), from the record."""
-    key = {"vanilla_saliency": "trained", "gradcam": "trained", "saliency_graphs": "0"}[name]
-    value = (record or {}).get(key)
-    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
-        return None
-    return value[1] if name == "saliency_graphs" and value.ndim == 3 and len(value) > 1 else value
-
-
-def _reference_map(name, img):
-    import tensorflow as tf
-
-    model, reference = probes.fresh_cnn2(), getattr(checks._reference(), name)
-    if name == "vanilla_saliency":
-        return reference(model, img, 1)
-    if name == "gradcam":
-        return reference(model, img, 1, "conv5")
-    tf.random.set_seed(probes.GRADING_SEED + 7)  # as the student's maps were made
-    return reference(model, img)[1][1]
-
-
-def compare_maps(records, out_dir):
-    """For each map exercise: the student's zebra map beside the reference's, and their difference."""
+def compare_maps(records, expected, out_dir):
+    """For each map exercise: the student's map of a grading image beside the expected one, and their difference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    img = probes.images()[1]
     pictures = {}
-    for name in ("vanilla_saliency", "gradcam", "saliency_graphs"):
-        want = checks._rescaled(_reference_map(name, img))
-        plt.close("all")
-        got = _student_map(records.get(name), name)
-        got = checks._rescaled(got) if got is not None and got.shape == want.shape else None
+    for name in catalogue.EXERCISES:
+        exercise = exercises.get(name)
+        if not hasattr(exercise, "picture"):
+            continue
+        value, want = exercise.picture(records.get(name) or {}, expected[name])
+        want = base.rescaled(want)
+        shown = value is not None and isinstance(value, np.ndarray) and value.shape == want.shape
+        value = base.rescaled(value) if shown else None
         fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
-        panels = [(img, "grading image"), (got, "your map"), (want, "expected map"),
-                  (None if got is None else np.abs(got - want), "difference")]
-        for axis, (picture, title) in zip(ax, panels):
-            if picture is None:
+        panels = [(expected[name]["image"], "grading image"), (value, "your map"), (want, "expected map"),
+                  (None if value is None else np.abs(value - want), "difference")]
+        for axis, (image, title) in zip(ax, panels):
+            if image is None:
                 axis.text(0.5, 0.5, "no map", ha="center", va="center")
             else:
-                axis.imshow(picture, cmap=None if picture.ndim == 3 else "jet", vmin=0, vmax=1)
+                axis.imshow(image, cmap=None if image.ndim == 3 else "jet", vmin=0, vmax=1)
             axis.set_title(title)
             axis.axis("off")
         fig.suptitle(f"{name}, class 1 (zebra)")
         path = out_dir / f"{name}.png"
         fig.savefig(path, dpi=72, bbox_inches="tight")
-        plt.close("all")
+        plt.close(fig)
         pictures[name] = path.name
     return pictures
 
@@ -160,11 +160,11 @@ def compare_maps(records, out_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook")
-    parser.add_argument("--probes", required=True, help="the folder autograder/probes.py wrote its records in")
+    parser.add_argument("--records", required=True, help="the folder the hidden test cells wrote their records in")
+    parser.add_argument("--references", required=True, help="the reference answers (python -m autograder.references)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    sys.path[:0] = [str(ROOT), str(ASSIGNMENT)]  # the grader's copies of cnnlab and the reference
-    result = verify(pathlib.Path(args.notebook), pathlib.Path(args.probes), pathlib.Path(args.out))
+    result = verify(pathlib.Path(args.notebook), args.records, args.references, pathlib.Path(args.out))
     (pathlib.Path(args.out) / "verdict.json").write_text(json.dumps(result, indent=2) + "\n")
 
 

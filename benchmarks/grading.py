@@ -1,14 +1,16 @@
-"""Benchmark: what one submission costs to run and to grade, on this machine.
+"""Benchmark: where one submission's grading time goes, on this machine.
 
     python benchmarks/grading.py [--repeat 2]
 
 For the reference student's notebook (the release with every solution filled in), measures
 1. its bare execution with nbclient, top to bottom (no grading): the time a student waits;
-2. ``nbgrader autograde`` of it in a scratch course (execution plus the hidden checks);
-3. the independent check outside the kernel: the probes of the student's answers (``autograder/probes.py``),
-   then the judge (``autograder/verify.py``);
-and writes the figures, their ratios and the machine to benchmarks/results/grading.{json,md}.
-Timings on a shared machine are noisy: compare the ratios of one run, not absolute times across runs.
+2. one grading job (``autograder/job.py``, sandboxed where the sandbox can run): nbgrader's ``autograde``,
+   whose hidden test cells record the answers on the grading inputs, then the judge (``autograder/verify.py``);
+   the recording is read off the cells' own timings (test cells graded, minus the same cells run bare);
+3. writing the result into the course's gradebook (``grade.record``);
+and, once per worker, computing or finding the reference answers and the data cache. Writes the figures,
+their ratios and the machine to benchmarks/results/grading.{json,md}. Timings on a shared machine are noisy:
+compare the ratios of one run, not absolute times across runs.
 """
 import argparse
 import datetime
@@ -25,7 +27,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import sample_class  # noqa: E402
+import sample_class  # noqa: E402
+from autograder import catalogue, grade, job, sandbox  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -38,6 +41,7 @@ def _env():
 
 
 def bare_execution(notebook_path):
+    """(seconds, the executed notebook) of one plain nbclient run, kernel start included."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -45,40 +49,50 @@ def bare_execution(notebook_path):
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(notebook_path.parent)}}).execute(env=_env())
-    return time.perf_counter() - start
+    return time.perf_counter() - start, nb
 
 
-def _timed(args, cwd):
-    start = time.perf_counter()
-    subprocess.run(args, cwd=cwd, env=_env(), check=True, capture_output=True)
-    return time.perf_counter() - start
+def test_cell_seconds(nb):
+    """Seconds spent in nbgrader's test cells, from the timings nbclient writes into each cell."""
+    total = 0.0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        timing = cell.metadata.get("execution", {})
+        if meta.get("grade") and cell.cell_type == "code" and "shell.execute_reply" in timing:
+            start, end = (datetime.datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                          for k in ("iopub.status.busy", "shell.execute_reply"))
+            total += (end - start).total_seconds()
+    return total
 
 
 def measure(workdir):
+    import nbformat
+
     course = sample_class.new_course(workdir / "course")
-    for name in ("autograder", "solutions", "tools"):
-        (course / name).symlink_to(ROOT / name)
-    sample_class.write(course, [sample_class.CLASS[0]])
-    submitted = course / "submitted" / "ada" / "sec02" / "sec02.ipynb"
+    sample_class.write(workdir / "class", [sample_class.CLASS[0]])
+    submitted = workdir / "class" / "submitted" / "ada" / "sec02" / catalogue.NOTEBOOK
 
-    # the student's view: the release folder with the filled notebook
-    student_copy = workdir / "student"
+    student_copy = workdir / "student"  # the student's view: the release folder with the filled notebook
     shutil.copytree(ROOT / "release" / "sec02", student_copy)
-    shutil.copy(submitted, student_copy / "sec02.ipynb")
-    bare = bare_execution(student_copy / "sec02.ipynb")
+    shutil.copy(submitted, student_copy / catalogue.NOTEBOOK)
+    bare, bare_nb = bare_execution(student_copy / catalogue.NOTEBOOK)
 
-    nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run(nbgrader + ["generate_assignment", "sec02", "--force"], cwd=course, env=_env(), check=True,
-                   capture_output=True)
-    autograde = _timed(nbgrader + ["autograde", "sec02", "--student", "ada", "--force"], course)
-    autograded = course / "autograded" / "ada" / "sec02" / "sec02.ipynb"
-    records = workdir / "probes"
-    records.mkdir()
-    probes = _timed([sys.executable, "-m", "autograder.probes", str(autograded), "--out", str(records)], ROOT)
-    judge = _timed([sys.executable, "-m", "autograder.verify", str(autograded), "--probes", str(records),
-                    "--out", str(workdir / "v")], ROOT)
-    return {"bare_execution_s": bare, "nbgrader_autograde_s": autograde, "probes_s": probes, "judge_s": judge,
-            "independent_check_s": probes + judge}
+    start = time.perf_counter()
+    job._warm()  # once per worker; a no-op afterwards
+    warm = time.perf_counter() - start
+    template = grade.template_gradebook()
+    result = job.grade_submission("ada", {catalogue.NOTEBOOK: submitted.read_bytes()}, template,
+                                  sandboxed=sandbox.available()[0])
+    graded_nb = nbformat.reads(result["files"][catalogue.NOTEBOOK].decode(), as_version=4)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "sec02", "--force"], cwd=course,
+                   env=_env(), check=True, capture_output=True)
+    start = time.perf_counter()
+    grade.record(course, result)
+    gradebook = time.perf_counter() - start
+    return {"bare_execution_s": bare, "autograde_s": result["seconds"]["autograde"],
+            "recording_s": test_cell_seconds(graded_nb) - test_cell_seconds(bare_nb),
+            "judge_s": result["seconds"]["judge"], "gradebook_s": gradebook, "once_per_worker_s": warm,
+            "points": sum(e["points"] for e in grade.reconcile(course, "ada", result["verdict"], [])["exercises"].values())}
 
 
 def machine():
@@ -95,27 +109,33 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             runs.append(measure(pathlib.Path(tmp)))
     best = {key: min(run[key] for run in runs) for key in runs[0]}
-    per_submission = best["nbgrader_autograde_s"] + best["independent_check_s"]
+    best["once_per_worker_s"] = runs[0]["once_per_worker_s"]  # later runs in this process find it done
+    per_submission = best["autograde_s"] + best["judge_s"] + best["gradebook_s"]
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(), "runs": runs, "best_s": best,
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip(),
+        "machine": machine(), "sandboxed": sandbox.available()[0], "runs": runs, "best_s": best,
         "grading_per_submission_s": per_submission,
-        "autograde_over_bare": best["nbgrader_autograde_s"] / best["bare_execution_s"],
         "grading_over_bare": per_submission / best["bare_execution_s"],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "grading.json").write_text(json.dumps(result, indent=2) + "\n")
+    execution = best["autograde_s"] - best["recording_s"]
     (RESULTS / "grading.md").write_text(
-        f"# Grading one submission\n\nMeasured {result['date']} on {result['machine']['cpu']} "
-        f"({result['machine']['cores']} cores), best of {args.repeat} runs.\n\n"
+        f"# Where one submission's grading time goes\n\nMeasured {result['date']} (commit {result['commit']}) on "
+        f"{result['machine']['cpu']} ({result['machine']['cores']} cores), the reference student, best of "
+        f"{args.repeat} runs{', sandboxed' if result['sandboxed'] else ''}.\n\n"
         "| step | seconds |\n|---|---|\n"
-        f"| the filled release notebook, executed bare with nbclient | {best['bare_execution_s']:.1f} |\n"
-        f"| `nbgrader autograde` (execution + hidden checks in the kernel) | {best['nbgrader_autograde_s']:.1f} |\n"
-        f"| independent check outside the kernel: the probes, then the judge | {best['probes_s']:.1f} + "
-        f"{best['judge_s']:.1f} = {best['independent_check_s']:.1f} |\n"
-        f"| grading per submission (the two above) | {per_submission:.1f} |\n\n"
-        f"Ratios: autograde / bare = {result['autograde_over_bare']:.2f}; "
-        f"grading / bare = {result['grading_over_bare']:.2f}.\n")
+        f"| the filled release notebook, executed bare with nbclient (what the student waits) | {best['bare_execution_s']:.1f} |\n"
+        f"| nbgrader `autograde` less the recording: the notebook's own cells, nbgrader, the sandbox | {execution:.1f} |\n"
+        f"| the hidden test cells, recording the answers on the grading inputs | {best['recording_s']:.1f} |\n"
+        f"| the judge, outside the kernel (reference answers read from the cache) | {best['judge_s']:.1f} |\n"
+        f"| writing the gradebook (the batch) | {best['gradebook_s']:.2f} |\n"
+        f"| grading per submission (autograde + judge + gradebook) | {per_submission:.1f} |\n"
+        f"| once per worker: finding (or making) the data cache and the reference answers | {best['once_per_worker_s']:.1f} |\n\n"
+        f"Grading / bare execution = {result['grading_over_bare']:.2f}. The reference student scored "
+        f"{best['points']:g} / {sum(catalogue.EXERCISES.values())}.\n")
     print(json.dumps(result, indent=2))
 
 

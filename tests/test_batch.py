@@ -4,7 +4,6 @@ Each test grades a few students of the sample class (real nbgrader, sandboxed ke
 course and checks that every grade ends up the expected one, whatever was killed on the way, and that
 a grade already recorded is never lost. A few minutes each on 2 cores.
 """
-import csv
 import json
 import os
 import signal
@@ -14,7 +13,9 @@ import time
 
 import pytest
 
-from autograder import sample_class, sandbox
+import sample_class
+from autograder.catalogue import EXERCISES
+from autograder import sandbox
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")
@@ -44,26 +45,18 @@ def course(tmp_path):
     return sample_class.new_course(tmp_path / "course")
 
 
-def _rows(course):
-    with (course / "grades_by_exercise.csv").open() as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
-
-
 def _assert_expected(course, students):
-    rows = _rows(course)
+    rows = sample_class.grades(course)
     assert sorted(rows) == sorted(students)
     for student in students:
-        expected = json.loads((course / "submitted" / student / "sec02" / "expected.json").read_text())
-        got = {name: float(rows[student][name]) for name in sample_class.POINTS}
-        assert got == {name: float(p) for name, p in expected["points"].items()}, student
-        assert (rows[student]["flagged"] == "yes") == expected["flagged"], student
+        assert sample_class.as_expected(rows[student], sample_class.expected(course, student)), (student, rows[student])
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # the gradebook agrees with the CSV
         for student in students:
             grades = {g.name: g.score for g in gb.find_submission("sec02", student).notebooks[0].grades}
-            assert {f"test_{n}": float(rows[student][n]) for n in sample_class.POINTS} == {
-                f"test_{n}": grades[f"test_{n}"] for n in sample_class.POINTS}, student
+            assert {f"test_{n}": float(rows[student][n]) for n in EXERCISES} == {
+                f"test_{n}": grades[f"test_{n}"] for n in EXERCISES}, student
 
 
 def _processes(*words):
@@ -130,9 +123,9 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
 def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
     result = _grade(course, "--students", "mo", "--notebook-timeout", "40")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    row = _rows(course)["mo"]
+    row = sample_class.grades(course)["mo"]
     # nbgrader was stopped mid-notebook; the independent check still graded every definition, and flagged it
-    assert float(row["autograded"]) == sum(sample_class.POINTS.values()) and row["flagged"] == "yes"
+    assert float(row["autograded"]) == sum(EXERCISES.values()) and row["flagged"] == "yes"
     assert "did not finish within 40 s" in result.stdout
 
 

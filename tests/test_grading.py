@@ -8,7 +8,6 @@ submission from one student, delivered as a zip, regrades that student only. Thi
 of the suite (about a quarter of an hour on 2 cores, two students at a time).
 """
 import csv
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import sample_class
+import sample_class
+from autograder.catalogue import EXERCISES
 from tests.conftest import ROOT
 
 
@@ -37,44 +37,34 @@ def course(tmp_path_factory):
     return course
 
 
-def _rows(course):
-    with (course / "grades_by_exercise.csv").open() as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
-
-
-def _expected(course, student):
-    return json.loads((course / "submitted" / student / "sec02" / "expected.json").read_text())
-
-
 @pytest.mark.parametrize("student", [s.id for s in sample_class.CLASS])
 def test_grade_is_the_expected_one(course, student):
-    row, expected = _rows(course)[student], _expected(course, student)
-    got = {name: float(row[name]) for name in sample_class.POINTS}
-    assert got == {name: float(p) for name, p in expected["points"].items()}, expected["about"]
-    assert (row["flagged"] == "yes") == expected["flagged"], expected["about"]
+    row, expected = sample_class.grades(course)[student], sample_class.expected(course, student)
+    got = {name: float(row[name]) for name in EXERCISES}
+    assert sample_class.as_expected(row, expected), f"{expected['about']}: {got}, flagged: {row['flagged']!r}"
 
 
 def test_gradebook_holds_the_same_scores(course):
     from nbgrader.api import Gradebook
 
-    rows = _rows(course)
+    rows = sample_class.grades(course)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student, row in rows.items():
             submission = gb.find_submission("sec02", student)
             scores = {g.name: g.score for g in submission.notebooks[0].grades if g.name.startswith("test_")}
-            assert {name: float(row[name]) for name in sample_class.POINTS} == {
-                name: scores[f"test_{name}"] for name in sample_class.POINTS}, student
+            assert {name: float(row[name]) for name in EXERCISES} == {
+                name: scores[f"test_{name}"] for name in EXERCISES}, student
     with (course / "grades.csv").open() as f:
         exported = list(csv.DictReader(f))
     assert sorted(r["student_id"] for r in exported) == sorted(rows), "one row per student in nbgrader's export"
 
 
 def test_feedback_shows_maps_and_no_hidden_test(course):
-    hidden = [line.strip() for line in (ROOT / "autograder" / "checks.py").read_text().splitlines()
-              if len(line.strip()) > 30]
-    for student in _rows(course):
+    grading_code = [*(ROOT / "autograder" / "exercises").glob("*.py"), ROOT / "solutions" / "sec02.py"]
+    hidden = [line.strip() for path in grading_code for line in path.read_text().splitlines() if len(line.strip()) > 30]
+    for student in sample_class.grades(course):
         page = (course / "feedback" / student / "sec02" / "report.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in page and "checks.check_" not in page and "solutions" not in page
+        assert "BEGIN HIDDEN TESTS" not in page and "hidden.check" not in page and "solutions" not in page
         assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
     fay = (course / "feedback" / "fay" / "sec02" / "report.html").read_text()
     assert "data:image/png;base64," in fay and "values outside [0, 1]" not in fay
@@ -96,8 +86,8 @@ def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(course, t
     third = _grade(course, "--zip", str(archive))
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     assert [line for line in third.stdout.splitlines() if line.startswith("graded:")] == ["graded: dan"]
-    rows = _rows(course)
-    assert float(rows["dan"]["autograded"]) == sum(sample_class.POINTS.values())
+    rows = sample_class.grades(course)
+    assert float(rows["dan"]["autograded"]) == sum(EXERCISES.values())
     assert {s: r for s, r in rows.items() if s != "dan"} == {
         s: r for s, r in _rows_from_text(before).items() if s != "dan"}
 

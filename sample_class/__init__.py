@@ -1,15 +1,17 @@
 """The sample class: nbgrader submissions written from the release notebook, each with its expected grade.
 
-    python -m autograder.sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/sec02/
+    python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/sec02/
 
 Every student starts from the blank release and fills the solution cells: with the reference solutions,
-with other correct answers, with the typical mistakes of ``sample_answers.MISTAKES``, or breaks the
+with other correct answers, with the typical mistakes of ``answers.MISTAKES``, or breaks the
 notebook in one of the ways a real class does. ``expected.json`` beside each notebook gives the points
 each autograded exercise must get, and whether the grader must flag the submission for review.
 """
 import ast
+import csv
 import inspect
 import json
+import os
 import pathlib
 import shutil
 import sys
@@ -17,27 +19,24 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from autograder import sample_answers as answers
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The answers import TensorFlow, which reads these when it is imported (see source/sec02/cnnlab/__init__.py).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from autograder.catalogue import ANSWER_KEY, ASSIGNMENT, EXERCISES as POINTS, SOLUTION_CELL as CELL  # noqa: E402
+from sample_class import answers, styles  # noqa: E402
 from tools.build import solution_cells  # noqa: E402
 
-ASSIGNMENT = "sec02"
 RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-POINTS = {"conv_output_size": 2, "receptive_field_answer": 1, "receptive_field": 2, "get_feature_maps": 2,
-          "filter_order": 1, "vanilla_saliency": 3, "gradcam": 3, "prepare_image": 1, "model_modifier": 1,
-          "saliency_graphs": 3}
-# The solution cell that holds each exercise's answer (two functions share one cell).
-CELL = dict({name: name for name in POINTS}, prepare_image="prepare_image_and_model_modifier",
-            model_modifier="prepare_image_and_model_modifier")
 
 
 @dataclass
 class Student:
     id: str
     about: str
-    answers: dict = field(default_factory=dict)  # exercise -> a function of sample_answers, or a value
+    answers: dict = field(default_factory=dict)  # exercise -> a function of sample_class.answers, or a value
+    cells: dict = field(default_factory=dict)  # solution cell -> its whole source: correct, in another style
     blank: tuple = ()  # exercises left as the release's stub
     edit: object = None  # a last change to the notebook: nb -> None
     raw: str = None  # the file's text, when it is not a notebook at all
@@ -56,8 +55,8 @@ class Student:
         return {"points": points, "flagged": self.flagged, "about": self.about}
 
 
-FILTER_ORDER = json.loads((ROOT / "autograder" / "answer_key.json").read_text())["filter_order"]
-RIGHT_VALUES = {"receptive_field_answer": "i", "filter_order": FILTER_ORDER}
+FILTER_ORDER = ANSWER_KEY["filter_order"]
+RIGHT_VALUES = ANSWER_KEY  # the exercises whose answer is a value
 
 
 def _cell(nb, grade_id):
@@ -94,7 +93,7 @@ def fill(student, release=RELEASE, references=None):
         for name in names:
             if name in student.answers:
                 source = _answer_source(name, student.answers[name], source)
-        _cell(nb, grade_id).source = source
+        _cell(nb, grade_id).source = student.cells.get(grade_id, source)
     if len(student.blank) < len(POINTS):  # a student who worked also answered the questions, in words
         for cell in nb.cells:
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade"):
@@ -193,6 +192,21 @@ def _borrowed_gradcam(model, img, class_index, layer_name):
     raise FileNotFoundError("no reference to borrow")
 
 
+def _stalling_gradcam(model, img, class_index, layer_name):
+    """Right on the visible test's model; never ends on any other."""
+    while model.name != "cnn2":
+        pass
+    last = model.layers[-1]
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])  # noqa: F821
+    with tf.GradientTape() as tape:  # noqa: F821
+        fmaps, features = probe(tf.constant(img[None], dtype=tf.float32), training=False)  # noqa: F821
+        score = (features @ last.kernel + last.bias)[0, class_index]
+    weights = tf.reduce_mean(tape.gradient(score, fmaps), axis=(1, 2))  # noqa: F821
+    cam = tf.nn.relu(tf.reduce_sum(fmaps * weights[:, None, None, :], axis=-1))  # noqa: F821
+    cam = tf.image.resize(cam[..., None], img.shape[:2])[0, ..., 0].numpy()  # noqa: F821
+    return (cam - cam.min()) / (cam.max() - cam.min() + 1e-12)
+
+
 def _scaled_feature_maps(model, layer_name, img):
     sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821 (the notebook's keras)
     return 2 * sub.predict(img[None], verbose=0)[0]  # wrong values, right shape
@@ -211,6 +225,11 @@ CLASS = [
     Student("cleo", "correct, a third style: explicit padding, numpy cumprod, a loop over layers",
             answers={"conv_output_size": answers.conv_output_size_padded, "receptive_field": answers.receptive_field_numpy,
                      "get_feature_maps": answers.get_feature_maps_layer_loop}),
+    Student("yan", "correct, with lambdas and module-level constants: tuple unpacking, a constant bound by a call, "
+            "a name bound in try/except ImportError, Grad-CAM upsampled by scipy's zoom (corners aligned)",
+            cells=styles.LAMBDAS_AND_CONSTANTS),
+    Student("zed", "correct, with functools.partial, decorators, a closure, callable helper classes and an alias; "
+            "Grad-CAM upsampled by keras.ops", cells=styles.FUNCTIONAL),
     Student("dan", "blank: the release as it was handed out", blank=tuple(POINTS)),
     Student("eve", "partly done: the recap and receptive fields only",
             blank=("get_feature_maps", "filter_order", "vanilla_saliency", "gradcam", "prepare_image",
@@ -258,6 +277,8 @@ CLASS = [
             answers={"get_feature_maps": _hogging_feature_maps}, zero=("get_feature_maps",)),
     Student("vic", "starts a thousand processes after the last test",
             edit=_insert_after("test_saliency_graphs", nbformat.v4.new_code_cell(_FORK))),
+    Student("ty", "his Grad-CAM never ends on the grader's models: its test cell is stopped after 120 s",
+            answers={"gradcam": _stalling_gradcam}, zero=("gradcam",), flagged=True),
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
 ]
 
@@ -287,5 +308,19 @@ def write(course_root, students=CLASS):
     return [student.id for student in students]
 
 
-if __name__ == "__main__":
-    print("wrote", ", ".join(write(sys.argv[1] if len(sys.argv) > 1 else ROOT)))
+def grades(course_root):
+    """{student: row} of the batch's ``grades_by_exercise.csv`` in ``course_root``."""
+    with (pathlib.Path(course_root) / "grades_by_exercise.csv").open() as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def expected(course_root, student):
+    """The expected grade written beside ``student``'s submission: {"points", "flagged", "about"}."""
+    return json.loads((pathlib.Path(course_root) / "submitted" / student / ASSIGNMENT / "expected.json").read_text())
+
+
+def as_expected(row, want):
+    """Whether a row of ``grades()`` holds exactly the expected points and flag."""
+    points = {name: float(row.get(name) or "nan") for name in want["points"]}
+    return (points == {name: float(p) for name, p in want["points"].items()}
+            and (row.get("flagged") == "yes") == want["flagged"])

@@ -176,6 +176,34 @@ def gradcam_einsum(model, img, class_index, layer_name):
     return cam / cam.max() if cam.max() > 0 else cam
 
 
+def gradcam_scipy_zoom(model, img, class_index, layer_name):
+    # Upsampled as tf-keras-vis' own Grad-CAM does: scipy's zoom, whose bilinear grid aligns the corners.
+    from scipy.ndimage import zoom
+
+    last = model.layers[-1]
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])
+    with tf.GradientTape() as tape:
+        fmaps, features = probe(tf.constant(img[None], dtype=tf.float32), training=False)
+        score = (features @ last.kernel + last.bias)[0, class_index]
+    weights = tf.reduce_mean(tape.gradient(score, fmaps), axis=(1, 2))
+    cam = tf.nn.relu(tf.reduce_sum(fmaps * weights[:, None, None, :], axis=-1))[0].numpy()
+    cam = zoom(cam, (img.shape[0] / cam.shape[0], img.shape[1] / cam.shape[1]), order=1)
+    return (cam - cam.min()) / (cam.max() - cam.min()) if cam.max() > cam.min() else np.zeros_like(cam)
+
+
+def gradcam_tf1_resize(model, img, class_index, layer_name):
+    # TensorFlow 1's bilinear resize: no half-pixel offset.
+    last = model.layers[-1]
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])
+    with tf.GradientTape() as tape:
+        fmaps, features = probe(tf.constant(img[None], dtype=tf.float32), training=False)
+        score = (features @ last.kernel + last.bias)[0, class_index]
+    weights = tf.reduce_mean(tape.gradient(score, fmaps), axis=(1, 2))
+    cam = tf.nn.relu(tf.reduce_sum(fmaps * weights[:, None, None, :], axis=-1, keepdims=True))
+    cam = tf.compat.v1.image.resize_bilinear(cam, img.shape[:2])[0, :, :, 0].numpy()
+    return cam / cam.max() if cam.max() > 0 else cam
+
+
 def gradcam_no_relu(model, img, class_index, layer_name):
     last = model.layers[-1]
     probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])
@@ -313,7 +341,7 @@ CORRECT = {
     "receptive_field": [receptive_field_backwards, receptive_field_numpy],
     "get_feature_maps": [get_feature_maps_predict, get_feature_maps_layer_loop],
     "vanilla_saliency": [vanilla_saliency_clone_numpy, vanilla_saliency_tf_keras_vis],
-    "gradcam": [gradcam_numpy_skimage, gradcam_einsum],
+    "gradcam": [gradcam_numpy_skimage, gradcam_einsum, gradcam_scipy_zoom, gradcam_tf1_resize],
     "prepare_image": [prepare_image_expand],
     "model_modifier": [model_modifier_replace_layer],
     "saliency_graphs": [saliency_graphs_by_hand],

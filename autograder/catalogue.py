@@ -1,0 +1,53 @@
+"""What the assignment grades, read from the instructor notebook's nbgrader metadata: nothing else lists it.
+
+* ``EXERCISES``: {name: points} of the autograded exercises, in the notebook's order. An exercise ``x`` is
+  the test cell ``test_x`` (its points are nbgrader's); its answer is the name ``x`` that the nearest solution
+  cell above it defines, and its hidden test calls ``hidden.check("x", x)``.
+* ``QUESTIONS``: {grade_id: (points, question)} of the free-response answers, graded by hand in formgrader.
+* ``SOLUTION_CELL``: {name: grade_id} of the solution cell that holds each exercise's answer.
+* ``ANSWER_KEY``: the answers that are values rather than code (``autograder/answer_key.json``).
+"""
+import json
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ASSIGNMENT = "sec02"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
+
+
+def cells(path=SOURCE):
+    """(cell type, nbgrader metadata, source) of each cell of a notebook: plain JSON, quicker than nbformat."""
+    for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        yield cell["cell_type"], cell["metadata"].get("nbgrader", {}), source
+
+
+def _read(path=SOURCE):
+    exercises, questions, solution_cell, hidden_tests = {}, {}, {}, {}
+    last_solution, last_markdown = None, ""
+    for kind, meta, source in cells(path):
+        if kind == "code" and meta.get("solution"):
+            last_solution = meta["grade_id"]
+        elif kind == "code" and meta.get("grade"):
+            name = meta["grade_id"].removeprefix("test_")
+            exercises[name] = meta["points"]
+            solution_cell[name] = last_solution
+            hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, re.S)
+            hidden_tests[name] = hidden.group(1) if hidden else ""
+        elif kind == "markdown" and meta.get("grade") and meta.get("solution"):
+            text = " ".join(re.sub(r"^\*\*Answer \(\d+ points?\)\.\*\*", "", last_markdown.strip()).split())
+            questions[meta["grade_id"]] = (meta["points"], re.match(r"[^?]*\?|.*", text).group(0))  # its first question
+        if kind == "markdown":
+            last_markdown = source
+    return exercises, questions, solution_cell, hidden_tests
+
+
+EXERCISES, QUESTIONS, SOLUTION_CELL, HIDDEN_TESTS = _read()
+
+
+def restored_test(name):
+    """The cell the grader adds after the solution cell of an exercise whose test cell is missing."""
+    return f"# Added by the grader: the test cell of {name} is missing.\n{HIDDEN_TESTS[name]}"
+ANSWER_KEY = json.loads((ROOT / "autograder" / "answer_key.json").read_text())

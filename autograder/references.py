@@ -1,0 +1,87 @@
+"""What a correct answer gives on the grading inputs: computed once per release, then read by every judge.
+
+    python -m autograder.references     # computes what is missing; prints the folder
+
+The folder is named by a hash of everything the answers depend on: the reference solutions, the answer key,
+the models and data code given to students, the grading code of the exercises, and the versions of the
+libraries that compute them. Change any of these and the next grading computes them again; nothing else
+ever invalidates them. They live in ``.references/`` in this repository, never where a student's code runs.
+"""
+import hashlib
+import importlib.metadata
+import os
+import pathlib
+import sys
+
+from autograder import catalogue, exercises
+from autograder.exercises import base
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CACHE = pathlib.Path(os.environ.get("CNNLAB_REFERENCES", ROOT / ".references"))
+LIBRARIES = ("numpy", "tensorflow", "keras", "tf-keras-vis", "scikit-image")
+
+
+def _inputs():
+    """Every file the reference answers depend on."""
+    yield ROOT / "solutions" / "sec02.py"
+    yield ROOT / "autograder" / "answer_key.json"
+    yield from sorted((ROOT / "autograder" / "exercises").glob("*.py"))
+    yield from sorted((base.ASSIGNMENT / "data").glob("*.keras"))
+    yield from sorted((base.ASSIGNMENT / "cnnlab").glob("*.py"))
+
+
+def key():
+    digest = hashlib.sha256()
+    for path in _inputs():
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    for library in LIBRARIES:
+        digest.update(f"{library}=={_version(library)}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _version(library):
+    try:
+        return importlib.metadata.version(library)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def folder():
+    return CACHE / key()
+
+
+def load(name, where=None):
+    """The expected values of exercise ``name``, computed first if they are not there yet."""
+    where = pathlib.Path(where) if where else folder()
+    values = base.load(where, name)
+    if values is None:
+        values = compute(name)
+        base.save(where, name, values)
+    return values
+
+
+def compute(name):
+    _importable()
+    from solutions import sec02
+
+    return exercises.get(name).expected(sec02)
+
+
+def _importable():
+    """The reference and the section's cnnlab, whatever folder this runs from."""
+    for path in (ROOT, base.ASSIGNMENT):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # see source/sec02/cnnlab/__init__.py
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def compute_all():
+    where = folder()
+    for name in catalogue.EXERCISES:
+        load(name, where)
+    return where
+
+
+if __name__ == "__main__":
+    print(compute_all())

@@ -1,0 +1,123 @@
+"""Every exercise's judge gives full marks to the reference and to other correct answers, and catches the mistakes.
+
+Each answer is recorded as a hidden test cell records it (``exercises.base.record``), the record travels
+through a file as it does from the kernel to the judge, and the judge compares it with the cached reference
+answers (``autograder/references.py``). The margins written beside the map thresholds are checked here.
+"""
+import numpy as np
+import pytest
+
+from autograder import catalogue, exercises, hidden, references, verify
+from autograder.exercises import base, gradcam, vanilla_saliency
+from sample_class import answers as variants
+from solutions import sec02 as ref
+
+CODED = sorted(variants.CORRECT)
+
+
+def _judged(name, answer, tmp_path):
+    out = {}
+    base.record(exercises.get(name), answer, out)
+    base.save(tmp_path, name, out)
+    exercises.get(name).judge(base.load(tmp_path, name), references.load(name))
+
+
+def test_every_exercise_of_the_notebook_has_a_module_and_the_catalogue_matches_the_points():
+    assert sorted(CODED + list(catalogue.ANSWER_KEY)) == sorted(catalogue.EXERCISES)
+    for name in catalogue.EXERCISES:
+        module = exercises.get(name)
+        assert callable(module.record) and callable(module.expected) and callable(module.judge)
+    assert sum(catalogue.EXERCISES.values()) + sum(p for p, _ in catalogue.QUESTIONS.values()) == 27
+
+
+@pytest.mark.parametrize("name", list(catalogue.EXERCISES))
+def test_reference_passes(name, tmp_path):
+    _judged(name, getattr(ref, name), tmp_path)
+
+
+@pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.CORRECT[n]],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_other_correct_answers_pass(name, answer, tmp_path):
+    _judged(name, answer, tmp_path)
+
+
+@pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.MISTAKES[n]],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_mistakes_fail(name, answer, tmp_path):
+    with pytest.raises(AssertionError):
+        _judged(name, answer, tmp_path)
+
+
+def test_answers_to_the_questions(tmp_path):
+    for wrong in ("ii", "iii", "I", 1):
+        with pytest.raises(AssertionError):
+            _judged("receptive_field_answer", wrong, tmp_path)
+    for wrong in ("ABCD", "AB", None, catalogue.ANSWER_KEY["filter_order"][::-1]):
+        with pytest.raises(AssertionError):
+            _judged("filter_order", wrong, tmp_path)
+
+
+def _map_differences(name, answer):
+    """The judge's largest pixel difference on each map case with positive evidence."""
+    out, expected = {}, references.load(name)
+    base.record(exercises.get(name), answer, out)
+    if name == "gradcam":
+        return [gradcam.difference(out[str(i)], expected[str(i)], (128, 128))
+                for i in range(len(base.MAP_CASES)) if expected[str(i)].max() > 0]
+    return [vanilla_saliency.difference(out[str(i)], expected[str(i)]) for i in range(len(base.MAP_CASES))]
+
+
+@pytest.mark.parametrize("name", ["vanilla_saliency", "gradcam"])
+def test_map_margins_are_the_ones_written_beside_the_threshold(name):
+    tolerance = exercises.get(name).MAP_ATOL
+    for answer in [getattr(ref, name)] + variants.CORRECT[name]:
+        assert max(_map_differences(name, answer)) < 1e-4, answer.__name__
+    for answer in variants.MISTAKES[name]:
+        assert max(_map_differences(name, answer)) >= 0.38 > 2 * tolerance, answer.__name__
+
+
+def test_bilinear_conventions_differ_more_than_the_tolerance():
+    """Why the judge tries each convention: one convention's grid would fail a correct answer."""
+    coarse = references.load("gradcam")["1"]
+    half, corners = (gradcam.upsample(coarse, (128, 128), c) for c in ("half_pixel", "align_corners"))
+    assert np.abs(base.rescaled(half) - base.rescaled(corners)).max() > 2 * gradcam.MAP_ATOL
+
+
+def test_a_forged_record_fails(tmp_path):
+    out = {}
+    base.record(exercises.get("receptive_field"), ref.receptive_field, out)
+    out["20"] = out["20"] + 1  # one answer off: passing needs every value the reference gives
+    base.save(tmp_path, "receptive_field", out)
+    with pytest.raises(AssertionError, match="expected"):
+        exercises.get("receptive_field").judge(base.load(tmp_path, "receptive_field"), references.load("receptive_field"))
+
+
+def test_records_never_unpickle(tmp_path):
+    np.savez(tmp_path / "gradcam.npz", trained=np.array([object()], dtype=object))  # what only pickle can load
+    with pytest.raises(ValueError, match="allow_pickle"):
+        base.load(tmp_path, "gradcam")
+
+
+def test_a_missing_record_fails_with_a_reason():
+    passed, message = verify.judge("gradcam", None, references.load("gradcam"))
+    assert not passed and "not checked" in message
+
+
+def test_a_record_in_a_shape_no_recorder_makes_fails_without_stopping_the_judge():
+    for forged in ({"0": np.array(["text"]), "trained": np.zeros(3)}, {"0": np.zeros((2, 2, 2, 2))}):
+        passed, message = verify.judge("gradcam", forged, references.load("gradcam"))
+        assert not passed and message
+
+
+def test_in_the_batch_the_hidden_check_only_records(tmp_path, monkeypatch):
+    monkeypatch.setenv(hidden.RECORDS, str(tmp_path))
+    hidden.check("gradcam", variants.MISTAKES["gradcam"][0])  # wrong, but nothing judges it here
+    assert base.load(tmp_path, "gradcam")["0"].shape == (128, 128)
+
+
+def test_references_are_computed_once_and_keyed_by_what_they_depend_on(monkeypatch, tmp_path):
+    folder = references.folder()
+    assert base.load(folder, "gradcam") is not None  # computed by the tests above, reused here
+    before = references.key()
+    monkeypatch.setattr(references, "LIBRARIES", references.LIBRARIES[:-1])
+    assert references.key() != before, "another library version must mean other references"
