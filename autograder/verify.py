@@ -24,9 +24,10 @@ GRADING_CODE = ("solutions", "autograder", "tools", "nbgrader")
 # Names whose attributes a student has no reason to reassign: doing so changes how checks behave.
 PROTECTED = {"np", "numpy", "tf", "tensorflow", "keras", "math", "plt", "sys", "builtins", "hidden", "autograder"}
 SUSPICIOUS_CALLS = {"set_custom_exc", "excepthook", "showtraceback", "get_objects", "_getframe"}
-NOT_RUN = ("was not checked: its test cell stopped before the hidden tests (a visible test failed, or the answer "
-           "is not defined)")
+NOT_RUN = "was not checked: its test cell stopped before the hidden tests"
 
+
+# --- reading the student's notebook ------------------------------------------------------------
 
 def student_cells(notebook_path):
     """The code cells the student wrote in: every code cell but nbgrader's test cells and the grader's own."""
@@ -34,6 +35,19 @@ def student_cells(notebook_path):
     for kind, meta, source in catalogue.cells(notebook_path):
         if kind == "code" and not (meta.get("grade") and not meta.get("solution")) and source not in restored:
             yield source
+
+
+def test_cell_errors(notebook_path):
+    """{exercise: the error its test cell ended with}, from the outputs of the graded notebook."""
+    errors = {}
+    for cell in json.loads(pathlib.Path(notebook_path).read_text())["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        for output in cell.get("outputs", []):
+            if grade_id.startswith("test_") and output.get("output_type") == "error":
+                evalue = output.get("evalue")
+                errors[grade_id.removeprefix("test_")] = (f"{output.get('ename')}: {evalue}" if evalue
+                                                          else f"{output.get('ename')}")[:300]
+    return errors
 
 
 def python(source):
@@ -45,8 +59,6 @@ def python(source):
     except Exception:  # noqa: BLE001 (SyntaxError, or whatever else a malformed cell makes the parser raise)
         return None
 
-
-# --- reading the student's notebook ------------------------------------------------------------
 
 def suspicious(cells):
     """What in the notebook's cells (``student_cells``) looks like an attempt to change how it is graded."""
@@ -82,10 +94,10 @@ def _suspicious_node(node):
 
 # --- judging the records ------------------------------------------------------------------------
 
-def judge(name, record, expected):
-    """(passed, message) of one exercise's record."""
+def judge(name, record, expected, error=None):
+    """(passed, message) of one exercise's record; ``error``: what its test cell ended with, if anything."""
     if record is None:
-        return False, NOT_RUN
+        return False, f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"
     try:
         exercises.get(name).judge(record, expected)
         return True, ""
@@ -99,7 +111,7 @@ def verify(notebook_path, records_dir, references_dir, out_dir):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        cells = list(student_cells(notebook_path))
+        cells, errors = list(student_cells(notebook_path)), test_cell_errors(notebook_path)
     except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
         message = f"the notebook could not be read ({type(err).__name__})"
         return {"exercises": {name: {"passed": False, "message": message} for name in catalogue.EXERCISES},
@@ -115,7 +127,7 @@ def verify(notebook_path, records_dir, references_dir, out_dir):
             records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
         if records[name] is not None and "stopped" in records[name]:
             stopped.append(f"{name}: {records[name]['stopped']}")
-        passed, message = judge(name, records[name], expected[name])
+        passed, message = judge(name, records[name], expected[name], errors.get(name))
         verdict[name] = {"passed": passed, "message": message}
     return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped,
             "pictures": compare_maps(records, expected, out_dir)}

@@ -121,12 +121,14 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
 
 
 def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
-    result = _grade(course, "--students", "mo", "--notebook-timeout", "40")
+    # mo's endless loop comes after the first two exercises; each cell may take 120 s, the notebook only 100
+    result = _grade(course, "--students", "mo", "--notebook-timeout", "100")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     row = sample_class.grades(course)["mo"]
-    # nbgrader was stopped mid-notebook; the independent check still graded every definition, and flagged it
-    assert float(row["autograded"]) == sum(EXERCISES.values()) and row["flagged"] == "yes"
-    assert "did not finish within 40 s" in result.stdout
+    # What the notebook computed before it was stopped is graded, what it never reached scores 0, and a person looks
+    assert [float(row[name]) for name in ("conv_output_size", "receptive_field_answer")] == [2, 1]
+    assert float(row["autograded"]) == 3 and row["flagged"] == "yes"
+    assert "did not finish within 100 s" in result.stdout
 
 
 def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_path):

@@ -68,7 +68,8 @@ def test_feedback_shows_maps_and_no_hidden_test(course):
         assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
     fay = (course / "feedback" / "fay" / "sec02" / "report.html").read_text()
     assert "data:image/png;base64," in fay and "values outside [0, 1]" not in fay
-    assert "get_feature_maps" in fay and "expected (height, width, channels)" in fay
+    # her transposed maps failed the visible test, so the hidden one never ran: the page says what the test said
+    assert "get_feature_maps" in fay and "expected (63, 63, 16), got (16, 63, 63)" in fay
 
 
 def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(course, tmp_path):

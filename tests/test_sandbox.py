@@ -116,3 +116,15 @@ def _alive(command_line):
         except OSError:
             pass
     return False
+
+
+def test_the_kernel_is_shown_nothing_that_knows_the_answers():
+    """The student's kernel sees the recorders and the grading inputs; never the reference, its answers or the key."""
+    from autograder import job, references
+    from tests.conftest import ROOT
+
+    shown = [(ROOT / path).resolve() for path in job.KERNEL_READ]
+    for secret in (ROOT / "solutions", ROOT / "autograder" / "answer_key.json", ROOT / "autograder" / "references.py",
+                   references.CACHE, ROOT / "source"):
+        assert not any(secret.resolve() == path or path in secret.resolve().parents or secret.resolve() in path.parents
+                       for path in shown), secret
