@@ -98,6 +98,13 @@ def test_records_never_unpickle(tmp_path):
         base.load(tmp_path, "gradcam")
 
 
+def test_a_record_that_is_a_link_is_refused(tmp_path):
+    """A link to the reference answers would be a record equal to them: only plain files are read."""
+    (tmp_path / "get_feature_maps.npz").symlink_to(references.folder() / "get_feature_maps.npz")
+    with pytest.raises(ValueError, match="not a plain file"):
+        base.load(tmp_path, "get_feature_maps")
+
+
 def test_a_missing_record_fails_with_a_reason():
     passed, message = verify.judge("gradcam", None, references.load("gradcam"))
     assert not passed and "not checked" in message
