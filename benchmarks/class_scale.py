@@ -8,7 +8,7 @@ The sample class (``sample_class/``), repeated until it has ``--submissions`` st
 other in this one run:
 1. plain ``nbgrader autograde sec02``: nbgrader's own serial loop, kernels unsandboxed, judged in the kernel
    (skipped with ``--no-serial``);
-2. ``python -m autograder.grade --workers 1``: sandboxed kernels, the independent check, one writer;
+2. ``python -m autograder.grade --workers 1``: sandboxed kernels, the judge outside them, one writer;
 3. the same with ``--workers 2``.
 It also times one bare execution of the reference notebook (nbclient, no grading), and writes wall
 times, per-submission costs, the speedup of 2 workers over 1, and a cost model for 300 and 3,000

@@ -6,7 +6,7 @@ a cloned model instead of the last layer's weights, another resizer, a hand-writ
 
 Each answer is self-contained: it uses only the names the notebook's set-up cell imports (math, np, tf,
 keras, plt, Saliency) and imports anything else itself, so that its source can be pasted into a
-student's notebook under the exercise's name (see ``autograder/sample_class.py``).
+student's notebook under the exercise's name (see ``sample_class/__init__.py``).
 """
 import math
 
