@@ -5,6 +5,8 @@
   cell above it defines, and its hidden test calls ``hidden.check("x", x)``.
 * ``QUESTIONS``: {grade_id: (points, question)} of the free-response answers, graded by hand in formgrader.
 * ``SOLUTION_CELL``: {name: grade_id} of the solution cell that holds each exercise's answer.
+* ``HIDDEN_TESTS``: {name: the hidden part of its test cell}, which ``restored_test`` puts back where a student
+  deleted the test cell.
 * ``ANSWER_KEY``: the answers that are values rather than code (``autograder/answer_key.json``).
 """
 import json
@@ -45,9 +47,9 @@ def _read(path=SOURCE):
 
 
 EXERCISES, QUESTIONS, SOLUTION_CELL, HIDDEN_TESTS = _read()
+ANSWER_KEY = json.loads((ROOT / "autograder" / "answer_key.json").read_text())
 
 
 def restored_test(name):
     """The cell the grader adds after the solution cell of an exercise whose test cell is missing."""
     return f"# Added by the grader: the test cell of {name} is missing.\n{HIDDEN_TESTS[name]}"
-ANSWER_KEY = json.loads((ROOT / "autograder" / "answer_key.json").read_text())
