@@ -1,4 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: sets up .venv, then runs pytest. Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# The browser tests (tests/test_browser.py) drive Debian's headless Chromium through its chromedriver.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Chromium and its driver from the system's packages..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "chromium and chromedriver are missing (apt-get install chromium chromium-driver, as root):" \
+         "the browser tests will be skipped" >&2
+  fi
+fi
 python -m pytest tests "$@"

@@ -1,7 +1,10 @@
 """Shared set-up for the repository's own tests."""
 import os
 import pathlib
+import subprocess
 import sys
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "source" / "sec02"
@@ -13,3 +16,23 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for path in (ROOT, ASSIGNMENT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+
+def grade(course, *args):
+    """The TA's main command (``python -m autograder.grade``) on ``course``."""
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    env.pop("MPLBACKEND", None)
+    return subprocess.run([sys.executable, "-m", "autograder.grade", "--course", str(course), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=5400)
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """A scratch course with the whole sample class graded by the main command (about a quarter of an hour)."""
+    import sample_class
+
+    course = sample_class.new_course(tmp_path_factory.mktemp("course"))
+    result = grade(course)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    course.joinpath("first_run.txt").write_text(result.stdout)
+    return course

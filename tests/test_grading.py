@@ -8,9 +8,6 @@ submission from one student, delivered as a zip, regrades that student only. Thi
 of the suite (about a quarter of an hour on 2 cores, two students at a time).
 """
 import csv
-import os
-import subprocess
-import sys
 import zipfile
 
 import nbformat
@@ -18,33 +15,19 @@ import pytest
 
 import sample_class
 from autograder.catalogue import EXERCISES
-from tests.conftest import ROOT
-
-
-def _grade(course, *args):
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
-    env.pop("MPLBACKEND", None)
-    return subprocess.run([sys.executable, "-m", "autograder.grade", "--course", str(course), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=5400)
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = sample_class.new_course(tmp_path_factory.mktemp("course"))
-    result = _grade(course)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    course.joinpath("first_run.txt").write_text(result.stdout)
-    return course
+from tests.conftest import ROOT, grade
 
 
 @pytest.mark.parametrize("student", [s.id for s in sample_class.CLASS])
-def test_grade_is_the_expected_one(course, student):
+def test_grade_is_the_expected_one(graded_course, student):
+    course = graded_course
     row, expected = sample_class.grades(course)[student], sample_class.expected(course, student)
     got = {name: float(row[name]) for name in EXERCISES}
     assert sample_class.as_expected(row, expected), f"{expected['about']}: {got}, flagged: {row['flagged']!r}"
 
 
-def test_gradebook_holds_the_same_scores(course):
+def test_gradebook_holds_the_same_scores(graded_course):
+    course = graded_course
     from nbgrader.api import Gradebook
 
     rows = sample_class.grades(course)
@@ -59,7 +42,8 @@ def test_gradebook_holds_the_same_scores(course):
     assert sorted(r["student_id"] for r in exported) == sorted(rows), "one row per student in nbgrader's export"
 
 
-def test_feedback_shows_maps_and_no_hidden_test(course):
+def test_feedback_shows_maps_and_no_hidden_test(graded_course):
+    course = graded_course
     grading_code = [*(ROOT / "autograder" / "exercises").glob("*.py"), ROOT / "solutions" / "sec02.py"]
     hidden = [line.strip() for path in grading_code for line in path.read_text().splitlines() if len(line.strip()) > 30]
     for student in sample_class.grades(course):
@@ -72,9 +56,10 @@ def test_feedback_shows_maps_and_no_hidden_test(course):
     assert "get_feature_maps" in fay and "expected (63, 63, 16), got (16, 63, 63)" in fay
 
 
-def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(course, tmp_path):
+def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(graded_course, tmp_path):
+    course = graded_course
     before = (course / "grades_by_exercise.csv").read_text()
-    again = _grade(course, "--submissions", str(course / "submitted"))
+    again = grade(course, "--submissions", str(course / "submitted"))
     assert again.returncode == 0, again.stderr[-3000:]
     assert "graded:" not in again.stdout, "an unchanged class must not be regraded"
     assert (course / "grades_by_exercise.csv").read_text() == before
@@ -84,7 +69,7 @@ def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(course, t
     archive = tmp_path / "resubmission.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("dan_sec02.ipynb", nbformat.writes(fixed))
-    third = _grade(course, "--zip", str(archive))
+    third = grade(course, "--zip", str(archive))
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     assert [line for line in third.stdout.splitlines() if line.startswith("graded:")] == ["graded: dan"]
     rows = sample_class.grades(course)
