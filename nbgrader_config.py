@@ -10,6 +10,11 @@ c.CourseDirectory.course_id = "cnn-ii"
 c.CourseDirectory.root = str(ROOT)
 # The gradebook: SQLite here by default; any SQLAlchemy URL nbgrader supports through NBGRADER_DB_URL.
 c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}")
+# The exchange, where `nbgrader release_assignment` puts the release, students' `nbgrader fetch_assignment` and
+# `nbgrader submit` find and hand in their copies, and `nbgrader collect` gathers them into submitted/: a folder
+# of the course (created on first use, no root needed) instead of nbgrader's /usr/local/share/nbgrader/exchange.
+# On a shared JupyterHub, point it (or NBGRADER_EXCHANGE) at a folder every student can reach.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(ROOT / "exchange"))
 # Files that never ship with the assignment: caches, checkpoints, training leftovers.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras"]
 

@@ -5,8 +5,6 @@
   cell above it defines, and its hidden test calls ``hidden.check("x", x)``.
 * ``QUESTIONS``: {grade_id: (points, question)} of the free-response answers, graded by hand in formgrader.
 * ``SOLUTION_CELL``: {name: grade_id} of the solution cell that holds each exercise's answer.
-* ``HIDDEN_TESTS``: {name: the hidden part of its test cell}, which ``restored_test`` puts back where a student
-  deleted the test cell.
 * ``ANSWER_KEY``: the answers that are values rather than code (``autograder/answer_key.json``).
 """
 import json
@@ -27,7 +25,7 @@ def cells(path=SOURCE):
 
 
 def _read(path=SOURCE):
-    exercises, questions, solution_cell, hidden_tests = {}, {}, {}, {}
+    exercises, questions, solution_cell = {}, {}, {}
     last_solution, last_markdown = None, ""
     for kind, meta, source in cells(path):
         if kind == "code" and meta.get("solution"):
@@ -36,20 +34,14 @@ def _read(path=SOURCE):
             name = meta["grade_id"].removeprefix("test_")
             exercises[name] = meta["points"]
             solution_cell[name] = last_solution
-            hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, re.S)
-            hidden_tests[name] = hidden.group(1) if hidden else ""
         elif kind == "markdown" and meta.get("grade") and meta.get("solution"):
             text = " ".join(re.sub(r"^\*\*Answer \(\d+ points?\)\.\*\*", "", last_markdown.strip()).split())
             questions[meta["grade_id"]] = (meta["points"], re.match(r"[^?]*\?|.*", text).group(0))  # its first question
         if kind == "markdown":
             last_markdown = source
-    return exercises, questions, solution_cell, hidden_tests
+    return exercises, questions, solution_cell
 
 
-EXERCISES, QUESTIONS, SOLUTION_CELL, HIDDEN_TESTS = _read()
+EXERCISES, QUESTIONS, SOLUTION_CELL = _read()
 ANSWER_KEY = json.loads((ROOT / "autograder" / "answer_key.json").read_text())
 
-
-def restored_test(name):
-    """The cell the grader adds after the solution cell of an exercise whose test cell is missing."""
-    return f"# Added by the grader: the test cell of {name} is missing.\n{HIDDEN_TESTS[name]}"

@@ -3,7 +3,8 @@
     python -m autograder.grade                      # the embedded sample class
     python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/sec02/sec02.ipynb
     python -m autograder.grade --zip FILE.zip       # a zip of <student>_sec02.ipynb files (nbgrader zip_collect)
-    options: --workers N (default: the cores), --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b
+    options: --workers N (default: the cores), --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b,
+             --roster FILE.csv (id, first_name, last_name, email: the names formgrader shows)
 
 Steps, all on nbgrader's own commands and gradebook: build the release (which registers the assignment),
 collect the submissions into ``submitted/``, grade each student whose submission is new or changed
@@ -36,7 +37,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder import feedback, sandbox, workers  # noqa: E402
-from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS  # noqa: E402
+from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL  # noqa: E402
 from autograder.job import AUTOGRADE_TIMEOUT, digest, environment  # noqa: E402
 
 
@@ -56,11 +57,20 @@ def _must(result, what):
 
 # --- collecting submissions ----------------------------------------------------------------------
 
+def import_roster(course, path):
+    """The students' names and e-mails, into the gradebook (nbgrader's own import; existing students are updated)."""
+    if not pathlib.Path(path).is_file():
+        raise SystemExit(f"no such roster file: {path}")
+    _must(nbgrader(course, "db", "student", "import", str(pathlib.Path(path).resolve())), "nbgrader db student import")
+
+
 def collect_sample(course):
-    """The embedded sample class (``python -m sample_class``), written into the course's submitted/."""
+    """The embedded sample class (``python -m sample_class``), written into the course's submitted/, with its
+    roster (``roster.csv``)."""
     result = subprocess.run([sys.executable, "-m", "sample_class", str(course)], cwd=ROOT, env=environment(),
                             capture_output=True, text=True, timeout=600)
     _must(result, "writing the sample class")
+    import_roster(course, course / "roster.csv")
     return sorted(p.parent.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
 
 
@@ -154,6 +164,8 @@ def record(course, result):
     checked.mkdir(parents=True)
     for name, data in result["files"].items():
         (autograded / name).write_bytes(data)
+    # The figures the notebook's cells show, so that formgrader's page of the submission displays them.
+    shutil.copytree(ROOT / "release" / ASSIGNMENT / "fig", autograded / "fig")
     for name, data in result["pictures"].items():
         (checked / name).write_bytes(data)
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
@@ -258,8 +270,27 @@ def reconcile(course, student, verdict, notes):
         for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
             if grade is not None:
                 grade.needs_manual_grade = bool(flags)
+        with contextlib.suppress(MissingEntry):
+            gb.find_submission_notebook(NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student).flagged = bool(flags)
+        for cell, text in comments(exercises, flags).items():
+            with contextlib.suppress(MissingEntry):
+                gb.find_comment(cell, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student).auto_comment = text
         gb.db.commit()
     return {"student": student, "exercises": exercises, "flags": flags, "pictures": verdict.get("pictures", {})}
+
+
+def comments(exercises, flags):
+    """{solution cell: text} for formgrader's grading page, where the TA reads (and may replace) them: each
+    exercise's points and what the judge said, under its answer; every reason for review under the first."""
+    texts = {}
+    for name, outcome in exercises.items():
+        lines = [f"Autograder, {name}: {outcome['points']:g}/{EXERCISES[name]:g} points. {outcome['message']}".strip(),
+                 *(f"Review: {flag}" for flag in flags if flag.startswith(f"{name}:"))]
+        texts.setdefault(SOLUTION_CELL[name], []).extend(lines)
+    if flags:
+        first = SOLUTION_CELL[next(iter(EXERCISES))]
+        texts[first] = ["Flagged for review:", *(f"- {flag}" for flag in flags), "", *texts[first]]
+    return {cell: "\n".join(lines) for cell, lines in texts.items()}
 
 
 def _db_url(course):
@@ -319,6 +350,8 @@ def main(argv=None):
     parser.add_argument("--course", default=str(ROOT),
                         help="the nbgrader course root for submissions, gradebook and outputs (default: this "
                              "repository; the assignment and its checks are always this repository's)")
+    parser.add_argument("--roster", help="a CSV of the class (id, first_name, last_name, email) to import first "
+                                         "(nbgrader db student import): formgrader then shows names")
     parser.add_argument("--students", help="grade only these students (comma-separated ids)")
     parser.add_argument("--force", action="store_true", help="regrade every student, changed or not")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="submissions graded at once (default: the cores)")
@@ -339,6 +372,8 @@ def main(argv=None):
     try:
         with batch_lock(course):
             _must(nbgrader(course, "generate_assignment", ASSIGNMENT, "--force"), "nbgrader generate_assignment")
+            if args.roster:
+                import_roster(course, args.roster)
             if args.submissions:
                 students = collect_folder(course, args.submissions)
             elif args.zip:

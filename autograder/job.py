@@ -88,9 +88,11 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
         submitted.mkdir(parents=True)
         for name, data in files.items():
             (submitted / name).write_bytes(data)
-        restore_hidden_tests(submitted / NOTEBOOK)
+        notes = restore_test_cells(submitted / NOTEBOOK)
         start = time.perf_counter()
-        notes = autograde(course, student, sandboxed, limits, timeout)
+        notes += autograde(course, student, sandboxed, limits, timeout)
+        if not (course / "autograded" / student / ASSIGNMENT / NOTEBOOK).exists():
+            notes += stand_in(course, student, sandboxed, limits, timeout)
         autograded = course / "autograded" / student / ASSIGNMENT
         notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
         judged = time.perf_counter()
@@ -127,26 +129,66 @@ def _warm():
         return _references
 
 
-def restore_hidden_tests(path):
-    """nbgrader puts back the hidden tests of a test cell the student edited, not of one they deleted or
-    unmarked: for those, a cell that records the answer goes after its solution cell, so that the answer
-    is still judged (and the submission flagged, see grade.reconcile)."""
+def restore_test_cells(path):
+    """Put back the test cells the student deleted or unmarked; return a note on each.
+
+    nbgrader restores the hidden tests of a test cell the student edited, not of one they deleted or whose
+    grading metadata they removed. The release's test cell goes back after its solution cell, so nbgrader
+    runs and scores it as any other (its hidden tests included), and the TA sees and can change its score
+    in formgrader; the notes flag the submission for review.
+    """
     import nbformat
 
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
-        return
+        return []
     graded = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells
               if cell.metadata.get("nbgrader", {}).get("grade")}
     missing = [name for name in catalogue.EXERCISES if f"test_{name}" not in graded]
+    release = {c.metadata.get("nbgrader", {}).get("grade_id"): c
+               for c in nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4).cells}
     for name in missing:
-        cell = nbformat.v4.new_code_cell(catalogue.restored_test(name))
+        test = release[f"test_{name}"]
+        cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate
         ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
         where = catalogue.SOLUTION_CELL[name]
         nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
     if missing:
         nbformat.write(nb, path)
+    return [f"{name}: its test cell was missing (deleted, or its grading metadata removed); the grader put it back"
+            for name in missing]
+
+
+def stand_in(course, student, sandboxed, limits, timeout):
+    """A file nbgrader cannot read still gets a page in formgrader, where the TA can comment and grade it:
+    the release notebook, headed by what was wrong with the file, is autograded in its place (every exercise
+    scores 0). The file handed in stays as it was in the course's submitted/. Returns notes."""
+    import nbformat
+
+    path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    why = unreadable(path)
+    if why is None:  # a readable notebook that nbgrader still failed on: no stand-in would be fair to it
+        return []
+    nb = nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+        f"**Stand-in written by the grader.** The file handed in as `{NOTEBOOK}` could not be read as a notebook "
+        f"({why}). This is the release notebook in its place, so that its page can be graded and commented: "
+        "every exercise scores 0 unless a person decides otherwise."))
+    nbformat.write(nb, path)
+    return ["graded a stand-in (the release notebook) in place of the unreadable file",
+            *autograde(course, student, sandboxed, limits, timeout)]
+
+
+def unreadable(path):
+    """Why a file is not a valid notebook, in a few words; None when it is one."""
+    import nbformat
+
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as err:  # noqa: BLE001 (whatever nbformat raises on a broken file)
+        return f"{type(err).__name__}: {str(err).splitlines()[0][:200]}" if str(err) else type(err).__name__
+    return None
 
 
 def _data_cache():
@@ -169,6 +211,8 @@ def autograde(course, student, sandboxed, limits, timeout):
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
                "--log-level=ERROR"]
     records = course / "records"
+    for folder in (records, course / "runtime", course / "jupyter"):  # fresh for each run (see stand_in)
+        shutil.rmtree(folder, ignore_errors=True)
     records.mkdir()
     env = dict(environment(), **{RECORDS: str(records)})
     if sandboxed:
@@ -251,12 +295,9 @@ def _die_with_parent():
 
 def _why(course, student, output):
     """Why nbgrader failed on a notebook, in a sentence."""
-    import nbformat
-
-    try:
-        nbformat.validate(nbformat.read(course / "submitted" / student / ASSIGNMENT / NOTEBOOK, as_version=4))
-    except Exception as err:
-        return f"the file is not a valid notebook ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+    broken = unreadable(course / "submitted" / student / ASSIGNMENT / NOTEBOOK)
+    if broken:
+        return f"the file is not a valid notebook ({broken})"
     lines = [line for line in output.splitlines() if "Error" in line and "Please see" not in line]
     return (lines or ["see nbgrader's log"])[-1][:300]
 

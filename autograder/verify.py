@@ -30,10 +30,9 @@ NOT_RUN = "was not checked: its test cell stopped before the hidden tests"
 # --- reading the student's notebook ------------------------------------------------------------
 
 def student_cells(notebook_path):
-    """The code cells the student wrote in: every code cell but nbgrader's test cells and the grader's own."""
-    restored = {catalogue.restored_test(name) for name in catalogue.EXERCISES}
+    """The code cells the student wrote in: every code cell but nbgrader's test cells."""
     for kind, meta, source in catalogue.cells(notebook_path):
-        if kind == "code" and not (meta.get("grade") and not meta.get("solution")) and source not in restored:
+        if kind == "code" and not (meta.get("grade") and not meta.get("solution")):
             yield source
 
 

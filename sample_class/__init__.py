@@ -1,6 +1,6 @@
 """The sample class: nbgrader submissions written from the release notebook, each with its expected grade.
 
-    python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/sec02/
+    python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/sec02/ and COURSE_ROOT/roster.csv
 
 Every student starts from the blank release and fills the solution cells: with the reference solutions,
 with other correct answers, with the typical mistakes of ``answers.MISTAKES``, or breaks the
@@ -283,6 +283,27 @@ CLASS = [
 ]
 
 
+# The class roster, as a course imports it into nbgrader's gradebook (``nbgrader db student import``).
+NAMES = {
+    "ada": "Ada Okafor", "ben": "Ben Moreau", "cleo": "Cleo Nakamura", "yan": "Yan Li", "zed": "Zed Haddad",
+    "dan": "Dan Kowalski", "eve": "Eve Lindqvist", "fay": "Fay Adeyemi", "gil": "Gil Ferreira", "hana": "Hana Sato",
+    "ian": "Ian Gallagher", "jo": "Jo Petrov", "kai": "Kai Mensah", "lea": "Lea Fischer", "mo": "Mo Rahimi",
+    "nia": "Nia Castillo", "oli": "Oli Novak", "pat": "Pat Okonkwo", "quin": "Quin Duarte", "sam": "Sam Whitfield",
+    "xia": "Xia Chen", "rae": "Rae Sandoval", "uma": "Uma Iyer", "vic": "Vic Horvat", "ty": "Ty Baptiste",
+    "wes": "Wes Abernathy",
+}
+
+
+def write_roster(path, students=CLASS):
+    """The roster of ``students`` as a CSV of nbgrader's columns: id, first_name, last_name, email."""
+    with pathlib.Path(path).open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "first_name", "last_name", "email"])
+        for student in students:
+            first, last = NAMES[student.id].split(" ", 1)
+            writer.writerow([student.id, first, last, f"{student.id}@students.example.edu"])
+
+
 def new_course(folder):
     """A scratch nbgrader course root (this repository's config, source and release), to grade away from here."""
     folder = pathlib.Path(folder)
@@ -294,7 +315,8 @@ def new_course(folder):
 
 
 def write(course_root, students=CLASS):
-    """Write every student's submission, and its expected grade, under ``course_root/submitted``."""
+    """Write every student's submission, and its expected grade, under ``course_root/submitted``, and the
+    class roster to ``course_root/roster.csv``."""
     references = solution_cells()
     for student in students:
         folder = pathlib.Path(course_root) / "submitted" / student.id / ASSIGNMENT
@@ -305,6 +327,7 @@ def write(course_root, students=CLASS):
         else:
             nbformat.write(fill(student, references=references), path)
         (folder / "expected.json").write_text(json.dumps(student.expected(), indent=2) + "\n")
+    write_roster(pathlib.Path(course_root) / "roster.csv", students)
     return [student.id for student in students]
 
 

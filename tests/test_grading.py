@@ -3,7 +3,7 @@
 One run of ``python -m autograder.grade`` over the sample class (real nbgrader, real kernels, the real
 gradebook) in a scratch course, then: every student's points, exercise by exercise, equal the points
 written beside their submission; the flagged submissions are exactly the expected ones; the gradebook
-holds the same scores; the feedback shows no hidden test; a second run changes nothing, and a new
+holds the same scores, the students' names, the flags and their reasons where formgrader shows them; the feedback shows no hidden test; a second run changes nothing, and a new
 submission from one student, delivered as a zip, regrades that student only. This is the slow test
 of the suite (about a quarter of an hour on 2 cores, two students at a time).
 """
@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import sample_class
-from autograder.catalogue import EXERCISES
+from autograder.catalogue import EXERCISES, SOLUTION_CELL
 from tests.conftest import ROOT, grade
 
 
@@ -27,9 +27,9 @@ def test_grade_is_the_expected_one(graded_course, student):
 
 
 def test_gradebook_holds_the_same_scores(graded_course):
-    course = graded_course
     from nbgrader.api import Gradebook
 
+    course = graded_course
     rows = sample_class.grades(course)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student, row in rows.items():
@@ -40,6 +40,35 @@ def test_gradebook_holds_the_same_scores(graded_course):
     with (course / "grades.csv").open() as f:
         exported = list(csv.DictReader(f))
     assert sorted(r["student_id"] for r in exported) == sorted(rows), "one row per student in nbgrader's export"
+    assert {r["student_id"]: f"{r['first_name']} {r['last_name']}" for r in exported} == sample_class.NAMES
+
+
+def test_formgrader_sees_flags_reasons_and_every_page(graded_course):
+    """What the TA sees in formgrader comes from the gradebook and the autograded notebooks."""
+    from nbgrader.api import Gradebook
+
+    course = graded_course
+    first = SOLUTION_CELL[next(iter(EXERCISES))]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in sample_class.grades(course):
+            notebook = gb.find_submission("sec02", student).notebooks[0]
+            expected = sample_class.expected(course, student)
+            assert notebook.flagged == expected["flagged"], student
+            comments = {c.name: c.comment or "" for c in notebook.comments}
+            assert comments[first].startswith("Flagged for review:") == expected["flagged"], student
+            for name, points in expected["points"].items():
+                assert f"Autograder, {name}: {points:g}/{EXERCISES[name]:g} points." in comments[SOLUTION_CELL[name]], student
+            folder = course / "autograded" / student / "sec02"
+            assert (folder / "sec02.ipynb").is_file() and (folder / "fig" / "receptive_field.png").is_file(), student
+        kai = {c.name: c.comment for c in gb.find_submission("sec02", "kai").notebooks[0].comments}
+        assert "gradcam: its test cell was missing" in kai[SOLUTION_CELL["gradcam"]]
+    # kai's deleted test cell is back, as a grade cell nbgrader scored: the TA sees and can change its points
+    graded = nbformat.read(course / "autograded" / "kai" / "sec02" / "sec02.ipynb", as_version=4)
+    assert [c.metadata.nbgrader["grade_id"] for c in graded.cells if c.metadata.get("nbgrader", {}).get(
+        "grade_id") == "test_gradcam"] == ["test_gradcam"]
+    # jo's file is not a notebook: formgrader shows a stand-in that says so
+    stand_in = nbformat.read(course / "autograded" / "jo" / "sec02" / "sec02.ipynb", as_version=4)
+    assert "could not be read as a notebook" in stand_in.cells[0].source
 
 
 def test_feedback_shows_maps_and_no_hidden_test(graded_course):
