@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ASSIGNMENT, ROOT
 from tools import make_figures as mf
 
 FIGURES = json.loads(mf.FIGURES_JSON.read_text())
@@ -146,3 +146,74 @@ def test_make_figures_imports_without_tensorflow():
     code = "import sys; import tools.make_figures; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# --- the notebook's own pictures: DeepDream and the feature maps ---------------------------------
+
+@pytest.fixture(scope="module")
+def notebook_inputs():
+    """The data and the two shipped models, as the notebook loads them (DATA_SOURCE = "synthetic")."""
+    import keras
+    from cnnlab.data import load_horse2zebra
+
+    models = {name: keras.models.load_model(ASSIGNMENT / "data" / f"{name}.keras") for name in ("cnn1", "cnn2")}
+    return load_horse2zebra(), models
+
+
+@pytest.fixture(scope="module")
+def dreams(notebook_inputs):
+    """The notebook's DeepDream cell: cnn2, the second test horse, conv2 and conv4, default arguments."""
+    from cnnlab.deepdream import deepdream
+
+    data, models = notebook_inputs
+    start = data["testA"].images[1]
+    return start, {layer: deepdream(models["cnn2"], start, layer) for layer in ("conv2", "conv4")}
+
+
+@pytest.mark.parametrize("layer", ["conv2", "conv4"])
+def test_deepdream_neither_saturates_nor_stays_the_input(dreams, layer):
+    # Measured (TensorFlow 2.21, CPU): the ascent on clipped pixels left 99.7% (conv2: all white) and 10.0%
+    # (conv4) of the values at 0 or 1, and 99.7% / 19.7% at 0 or 255 once stored as 8 bits; the ascent on
+    # logits leaves 0% / 0% at 0 or 1 and 0.15% / 0% at 0 or 255. Its mean absolute change is 0.21 / 0.18.
+    start, dreams = dreams
+    dream = dreams[layer]
+    assert dream.shape == start.shape and np.isfinite(dream).all()
+    clipped = np.mean((dream <= 0) | (dream >= 1))
+    assert clipped <= 0.03, f"{clipped:.1%} of the {layer} dream's values are at 0 or 1"
+    # A sigmoid only nears 0 and 1: also count what an 8-bit picture shows as pure black or pure white.
+    extreme = np.mean((dream < 0.5 / 255) | (dream > 254.5 / 255))
+    assert extreme <= 0.03, f"{extreme:.1%} of the {layer} dream's values are black or white in 8 bits"
+    change = np.abs(dream - start).mean()
+    assert change >= 0.1, f"the {layer} dream hardly differs from the input (mean |change| {change:.3f})"
+
+
+FLAT = 0.02  # a spatial std below this reads as one flat colour
+
+
+@pytest.mark.parametrize("layer", ["conv1", "conv3", "conv5"])
+def test_show_channels_shows_channels_that_respond(notebook_inputs, layer):
+    # The notebook's zebra and horse (trainB[0], trainA[0]) through cnn1: conv1 in Section 4, conv3 and conv5
+    # in Breakout 1B. Channels 0..4 of conv1 had spatial stds 0, 0, 0.12, 0.30, 0 (zebra) and 0, 0, 0.05,
+    # 0.13, 0 (horse): channels 0, 1 and 4 are zero everywhere. The five most varied channels of each image
+    # and layer measure 0.040 (the horse's fifth at conv1, twice FLAT) to 0.97 (the zebra's first at conv5).
+    import keras
+    import matplotlib.pyplot as plt
+    from cnnlab import plots
+
+    data, models = notebook_inputs
+    extractor = keras.Model(models["cnn1"].input, models["cnn1"].get_layer(layer).output)
+    for name, image in (("zebra", data["trainB"].images[0]), ("horse", data["trainA"].images[0])):
+        maps = np.asarray(extractor(image[np.newaxis], training=False))[0]
+        fig = plots.show_channels(maps, title=f"{name}, {layer}")
+        try:
+            shown = [(axis.get_title(), np.asarray(axis.images[0].get_array())) for axis in fig.axes]
+        finally:
+            plt.close(fig)
+        assert len(shown) == 5
+        stds = []
+        for title, picture in shown:
+            channel = int(re.fullmatch(r"channel (\d+)", title).group(1))
+            assert np.array_equal(picture, maps[:, :, channel]), f"{name}, {layer}: {title!r} shows another channel"
+            stds.append(float(picture.std()))
+        assert min(stds) > FLAT, f"{name}, {layer}: a flat channel is shown (stds {np.round(stds, 3)})"
+        assert stds == sorted(stds, reverse=True), f"{name}, {layer}: not the most varied first"

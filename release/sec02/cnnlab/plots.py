@@ -18,12 +18,18 @@ def show_examples(split, n=4, title=None):
 
 
 def show_channels(feature_maps, n=5, title=None, cmap="Blues_r"):
-    """The first ``n`` channels of one image's feature maps, shaped (H, W, C) (channels last)."""
+    """The ``n`` channels that vary most over one image's feature maps, shaped (H, W, C) (channels last).
+
+    Channels are shown in decreasing order of their spatial standard deviation, each titled with its index in
+    the layer. Many channels after a ReLU do not respond to a given image at all: they are zero everywhere and
+    would show as one flat colour, so the first channels by index are often not worth looking at.
+    """
     feature_maps = np.asarray(feature_maps)
+    most_varied = np.argsort(-feature_maps.std(axis=(0, 1)), kind="stable")[:n]
     fig, ax = plt.subplots(1, n, figsize=(3 * n, 3))
-    for i, axis in enumerate(np.ravel(ax)):
-        axis.imshow(feature_maps[:, :, i], cmap=cmap)
-        axis.set_title(f"channel {i}")
+    for channel, axis in zip(most_varied, np.ravel(ax)):
+        axis.imshow(feature_maps[:, :, channel], cmap=cmap)
+        axis.set_title(f"channel {channel}")
         axis.axis("off")
     if title:
         fig.suptitle(title)

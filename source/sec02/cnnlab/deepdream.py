@@ -24,24 +24,33 @@ def conv_trunk(model, layer_name):
     raise ValueError(f"{model.name} has no layer named {layer_name!r}")
 
 
-def deepdream(model, image, layer_name, *, steps=30, step_size=0.02, octaves=(-1, 0, 1), octave_scale=1.4,
+def deepdream(model, image, layer_name, *, steps=30, step_size=0.03, octaves=(-1, 0, 1), octave_scale=1.4,
               seed=0):
-    """Return ``image`` (H, W, 3 in [0, 1]) changed to excite ``layer_name``; same shape as ``image``."""
+    """Return ``image`` (H, W, 3 in [0, 1]) changed to excite ``layer_name``; same shape as ``image``.
+
+    The ascent changes the pixels' logits, not the pixels: the sigmoid maps any logit back into (0, 1), so no
+    pixel is ever clipped, and a pixel close to black or white changes slowly instead of getting stuck there.
+    """
     trunk = conv_trunk(model, layer_name)
     rng = np.random.default_rng(seed)
     base = np.array(image.shape[:2], dtype=np.float32)
-    img = tf.constant(image, dtype=tf.float32)
+    pixels = np.clip(image, 1 / 255, 1 - 1 / 255)  # pure black or white would have an infinite logit
+    logits = tf.constant(np.log(pixels / (1 - pixels)), dtype=tf.float32)
     for octave in octaves:
         size = np.maximum(np.round(base * octave_scale ** octave), 32).astype(int)
-        img = tf.image.resize(img, size)
+        logits = tf.image.resize(logits, size)
         for _ in range(steps):
             # A random shift each step stops the ascent from fixing on the stride grid's artefacts.
             dy, dx = rng.integers(-4, 5, 2)
-            rolled = tf.roll(img, shift=(dy, dx), axis=(0, 1))
+            rolled = tf.roll(logits, shift=(dy, dx), axis=(0, 1))
             with tf.GradientTape() as tape:
                 tape.watch(rolled)
-                loss = tf.reduce_mean(trunk(rolled[None], training=False))
+                loss = tf.reduce_mean(trunk(tf.sigmoid(rolled)[None], training=False))
             grad = tape.gradient(loss, rolled)
+            # For an early layer (cnn2's conv2) the steepest way up is to brighten every pixel: the dream turns white.
+            # Removing each colour's mean gradient leaves the overall colour about where it was, so the ascent can
+            # only move light around: it paints the patterns the layer likes.
+            grad -= tf.reduce_mean(grad, axis=(0, 1), keepdims=True)
             grad /= tf.math.reduce_std(grad) + 1e-8  # normalised step: the same pace at every layer
-            img = tf.roll(tf.clip_by_value(rolled + step_size * grad, 0.0, 1.0), shift=(-dy, -dx), axis=(0, 1))
-    return tf.image.resize(img, image.shape[:2]).numpy()
+            logits = tf.roll(rolled + step_size * grad, shift=(-dy, -dx), axis=(0, 1))
+    return tf.sigmoid(tf.image.resize(logits, image.shape[:2])).numpy()
