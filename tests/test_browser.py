@@ -1,0 +1,346 @@
+"""Real-browser tests: a student's day in JupyterLab on the released notebook, driven through headless Chromium.
+
+The harness is meant for any browser test (the TA's formgrader test too):
+
+* ``browser``: a Selenium Chrome driver (Debian's headless Chromium, 1600x1000) that keeps the browser console;
+  ``console(driver)`` returns every entry so far, ``severe(driver)`` the errors among them;
+* ``jupyter_server(folder, *args, app="lab", env=None)``: starts ``jupyter lab`` (or ``app="notebook"``) in
+  ``folder`` on a free port with a random token, returns a ``Server`` (``.url``, ``.token``, ``.page(path)``,
+  ``.api(path)``, ``.log``) once it answers, and stops it when the test ends;
+* ``shot(driver, name)``: a numbered screenshot in the test's output folder (printed with ``-s``);
+* JupyterLab helpers: ``open_notebook``, ``wait_kernel_idle``, ``is_dirty``, ``cell``, ``type_into_cell``,
+  ``menu``, ``save``.
+"""
+import ast
+import contextlib
+import dataclasses
+import itertools
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+    pytest.skip(f"the browser tests need Debian's {CHROMIUM} and {CHROMEDRIVER} (scripts/test.sh installs them as "
+                "root: apt-get install chromium chromium-driver)", allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+RELEASE = ROOT / "release" / "sec02"
+SOLUTIONS = ROOT / "solutions" / "sec02.py"
+
+
+# ----------------------------------------------------------------------------------------------------- harness
+
+@pytest.fixture
+def browser():
+    """Headless Chromium through Debian's chromedriver (no Selenium Manager), with the console log kept."""
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.console_entries = []
+    yield driver
+    driver.quit()
+
+
+def console(driver):
+    """Every browser console entry so far (Chrome empties its log on each read, so they are kept on the driver)."""
+    driver.console_entries.extend(driver.get_log("browser"))
+    return driver.console_entries
+
+
+def severe(driver):
+    """The console's errors (failed requests such as a 404 included), as their messages."""
+    return [entry["message"] for entry in console(driver) if entry["level"] == "SEVERE"]
+
+
+@pytest.fixture
+def shot(tmp_path):
+    """shot(driver, name): saves 01-name.png, 02-..., in the test's output folder; returns its path."""
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    print(f"\nscreenshots: {folder}")
+    numbers = itertools.count(1)
+
+    def take(driver, name):
+        path = folder / f"{next(numbers):02d}-{name}.png"
+        driver.save_screenshot(str(path))
+        return path
+
+    return take
+
+
+@dataclasses.dataclass
+class Server:
+    url: str  # http://127.0.0.1:PORT/
+    token: str
+    log: pathlib.Path
+
+    def page(self, path):
+        """The URL of a page (e.g. "lab/tree/sec02.ipynb", "formgrader") with the token."""
+        return f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}"
+
+    def api(self, path, method="GET"):
+        """The JSON answer of a REST call, e.g. api("api/sessions")."""
+        request = urllib.request.Request(self.url + path, method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_jupyter(folder, log, *args, app="lab", env=None, timeout=120):
+    """A Jupyter server (``jupyter lab`` or ``jupyter notebook``) on ``folder`` until the block ends.
+
+    It runs in ``folder`` (so nbgrader reads the folder's nbgrader_config.py, if any), with JupyterLab's user
+    settings (no news question) and workspaces in a fresh folder beside ``log``; its kernels inherit TensorFlow's
+    quiet flags.
+    """
+    token, port = secrets.token_hex(16), _free_port()
+    user = log.with_suffix(".user")
+    news = user / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news question over the page
+    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # kernels: inline
+    environment.update(TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3",
+                       PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
+                       JUPYTERLAB_SETTINGS_DIR=str(user / "settings"),
+                       JUPYTERLAB_WORKSPACES_DIR=str(user / "workspaces"), **(env or {}))
+    command = [sys.executable, "-m", "jupyter", app, "--no-browser", f"--ServerApp.token={token}",
+               f"--ServerApp.port={port}", f"--ServerApp.root_dir={folder}", "--allow-root",
+               "--ServerApp.open_browser=False", *args]
+    server = Server(f"http://127.0.0.1:{port}/", token, log)
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=folder, env=environment, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    server.api("api/status")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"jupyter {app} did not start; its log:\n{log.read_text()[-3000:]}")
+                    time.sleep(0.5)
+            print(f"jupyter {app} on {folder}: {server.url} (log: {log})")
+            yield server
+        finally:
+            process.terminate()  # the server shuts its kernels down on SIGTERM
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def jupyter_server(tmp_path):
+    """jupyter_server(folder, *args, app="lab", env=None) -> Server; each one is stopped when the test ends."""
+    with contextlib.ExitStack() as servers:
+        numbers = itertools.count(1)
+
+        def start(folder, *args, **kwargs):
+            return servers.enter_context(running_jupyter(folder, tmp_path / f"jupyter-{next(numbers)}.log",
+                                                         *args, **kwargs))
+
+        yield start
+
+
+def wait(driver, condition, timeout, message=""):
+    """WebDriverWait(driver, timeout).until(condition): what the condition returned, or TimeoutException."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition, message)
+
+
+def open_notebook(driver, server, path, timeout=120):
+    """Opens lab/tree/<path> and waits until its kernel is idle."""
+    driver.get(server.page(f"lab/tree/{path}"))
+    wait_kernel_idle(driver, server, timeout)
+
+
+def wait_kernel_idle(driver, server, timeout=120):
+    """Waits until the notebook's kernel indicator and the server both say idle (after a start or a run)."""
+    def idle(driver):
+        shown = driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) "
+                                                      ".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        kernels = server.api("api/kernels")
+        return shown and kernels and all(kernel["execution_state"] == "idle" for kernel in kernels)
+
+    wait(driver, idle, timeout, "the kernel did not become idle")
+
+
+def is_dirty(driver):
+    """Whether the current document's tab shows unsaved changes."""
+    return bool(driver.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty"))
+
+
+def cell_selector(index):
+    """CSS selector of the current notebook's cell number ``index`` (0-based, as in the file)."""
+    return f".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell[data-windowed-list-index='{index}']"
+
+
+def cell(driver, index, timeout=30):
+    """The notebook's cell number ``index`` (0-based, as in the file), scrolled into view."""
+    element = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, cell_selector(index)),
+                   timeout, f"cell {index} is not in the page")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    return element
+
+
+def cell_text(element):
+    """The text in a cell's editor, line by line as CodeMirror shows it."""
+    lines = element.find_elements(By.CSS_SELECTOR, ".cm-line")
+    return "\n".join(line.get_attribute("textContent") for line in lines)
+
+
+def type_into_cell(driver, element, text):
+    """Replaces a code cell's text by typing ``text`` into its editor, key by key.
+
+    CodeMirror indents a new line by itself; after each Enter, Shift+Home selects that indentation (nothing at
+    column 0) and the line is typed with its own, replacing it. So the cell ends up with exactly ``text``.
+    """
+    element.find_element(By.CSS_SELECTOR, ".cm-content").click()  # edit mode
+    wait(driver, lambda d: "jp-mod-editMode" in d.find_element(
+        By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").get_attribute("class"), 10)
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
+    for number, line in enumerate(text.split("\n")):
+        keys = ActionChains(driver)
+        if number:
+            keys.send_keys(Keys.ENTER).key_down(Keys.SHIFT).send_keys(Keys.HOME).key_up(Keys.SHIFT)
+        keys.send_keys(line).perform()
+
+
+def menu(driver, *labels):
+    """Clicks a menu bar item, then the items labelled ``labels`` in turn, e.g. menu(d, "Run", "Run All Cells")."""
+    for css, label in zip([".lm-MenuBar-itemLabel"] + [".lm-Menu-itemLabel"] * (len(labels) - 1), labels):
+        wait(driver, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, css) if e.text == label],
+             10, f"no menu item {label!r}")[0].click()
+
+
+def save(driver, timeout=30):
+    """Ctrl+S from command mode; waits until the tab no longer shows unsaved changes (the file is written)."""
+    ActionChains(driver).send_keys(Keys.ESCAPE).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+    wait(driver, lambda d: not is_dirty(d), timeout, "the notebook was not saved")
+
+
+# --------------------------------------------------------------------------------------------- the student
+
+def _student_folder(tmp_path):
+    """A copy of the released assignment, as a student downloads it."""
+    folder = tmp_path / "student"
+    shutil.copytree(RELEASE, folder, ignore=shutil.ignore_patterns("__pycache__", "*.best.keras"))
+    return folder
+
+
+def _first_exercise(nb):
+    """(solution cell index, its test cell indices, the next solution code cell's index) of the release."""
+    def solution(index):
+        c = nb.cells[index]
+        return c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+
+    first = next(i for i in range(len(nb.cells)) if solution(i))
+    tests = list(itertools.takewhile(lambda i: nb.cells[i].metadata.get("nbgrader", {}).get("grade"),
+                                     range(first + 1, len(nb.cells))))
+    following = next(i for i in range(tests[-1] + 1, len(nb.cells)) if solution(i))
+    return first, tests, following
+
+
+def _reference(name):
+    """The source of the top-level definition ``name`` in solutions/sec02.py."""
+    source = SOLUTIONS.read_text()
+    node = next(node for node in ast.parse(source).body if getattr(node, "name", None) == name)
+    return ast.get_source_segment(source, node)
+
+
+def test_student_solves_the_first_exercise_and_runs_all(browser, jupyter_server, shot, tmp_path):
+    started = time.monotonic()
+    folder = _student_folder(tmp_path)
+    release = nbformat.read(folder / "sec02.ipynb", as_version=4)
+    first, tests, following = _first_exercise(release)
+    grade_id = release.cells[first].metadata.nbgrader.grade_id
+    answer = _reference(grade_id)
+    server = jupyter_server(folder)
+
+    open_notebook(browser, server, "sec02.ipynb")
+    shot(browser, "opened")
+
+    solution = cell(browser, first)
+    type_into_cell(browser, solution, answer)
+    assert cell_text(solution) == answer, "what the editor holds differs from what was typed"
+    shot(browser, "solution-typed")
+
+    menu(browser, "Run", "Run All Cells")
+
+    def stopped(driver):  # Run All stops at the next exercise, still a stub raising NotImplementedError
+        outputs = driver.find_elements(By.CSS_SELECTOR, f"{cell_selector(following)} .jp-OutputArea-output")
+        prompts = [p.get_attribute("textContent") for p in driver.find_elements(By.CSS_SELECTOR, ".jp-InputPrompt")]
+        return any("NotImplementedError" in o.get_attribute("textContent") for o in outputs) and "[*]:" not in prompts
+
+    wait(browser, stopped, 300, "Run All did not reach the next exercise")
+    wait_kernel_idle(browser, server, 60)
+    cell(browser, tests[-1])
+    shot(browser, "first-exercise-tested")
+    save(browser)
+    cell(browser, following)
+    shot(browser, "saved-stopped-at-next-exercise")
+
+    saved = nbformat.read(folder / "sec02.ipynb", as_version=4)
+    assert saved.cells[first].source == answer
+    for index, c in enumerate(saved.cells[:tests[-1] + 1]):
+        if c.cell_type != "code":
+            continue
+        assert c.execution_count is not None, f"cell {index} did not run"
+        bad = [o for o in c.outputs if o.output_type == "error" or o.get("name") == "stderr"]
+        assert not bad, f"cell {index} wrote an error or to stderr: {bad}"
+    assert all(saved.cells[i].execution_count is not None for i in tests), "the visible test did not run"
+    errors = [o for o in saved.cells[following].outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "NotImplementedError", saved.cells[following].outputs
+    assert all(c.execution_count is None for c in saved.cells[following + 1:] if c.cell_type == "code")
+
+    figures = [e for e in severe(browser) if "/fig/" in e or "404" in e]
+    assert not figures, f"the notebook's figures failed to load: {figures}"
+    loaded = browser.execute_script("return [...document.querySelectorAll('.jp-Notebook img')]"
+                                    ".filter(i => i.src.includes('/fig/')).map(i => [i.src, i.naturalWidth])")
+    assert loaded and all(width > 0 for _, width in loaded), loaded
+    print(f"severe console entries: {severe(browser)}\nstudent test: {time.monotonic() - started:.0f} s")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "release/sec02/sec02.ipynb (from source/sec02/sec02.ipynb) has metadata.language_info = {'name': 'python'}; "
+    "JupyterLab writes the kernel's full language_info into it on open, which marks it unsaved"))
+def test_release_notebook_opens_without_unsaved_changes(browser, jupyter_server, shot, tmp_path):
+    folder = _student_folder(tmp_path)
+    server = jupyter_server(folder)
+    open_notebook(browser, server, "sec02.ipynb")
+    try:  # the kernel's language_info arrives just after it is idle: give it a few seconds to mark the tab
+        wait(browser, is_dirty, 5)
+    except TimeoutException:
+        pass
+    shot(browser, "opened")
+    assert not is_dirty(browser), "the tab shows unsaved changes right after opening"
