@@ -1,4 +1,5 @@
 """nbgrader configuration: this folder is the course root (source/, release/, submitted/, autograded/, feedback/)."""
+import contextlib
 import os
 import pathlib
 
@@ -15,6 +16,9 @@ c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", f"sqlite:///{ROOT /
 # of the course (created on first use, no root needed) instead of nbgrader's /usr/local/share/nbgrader/exchange.
 # On a shared JupyterHub, point it (or NBGRADER_EXCHANGE) at a folder every student can reach.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(ROOT / "exchange"))
+# Formgrader offers release and collect only once the folder exists (nbgrader makes the course's folders in it).
+with contextlib.suppress(OSError):
+    os.makedirs(c.Exchange.root, exist_ok=True)
 # Files that never ship with the assignment: caches, checkpoints, training leftovers.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras"]
 

@@ -170,6 +170,7 @@ def record(course, result):
         (checked / name).write_bytes(data)
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
     summary = reconcile(course, student, result["verdict"], result["notes"])
+    review_notes(autograded / NOTEBOOK, summary["flags"])
     summary["submission"] = result["submission"]
     _write_atomically(_summary_path(course, student), json.dumps(summary, indent=2) + "\n")
     return summary
@@ -280,17 +281,26 @@ def reconcile(course, student, verdict, notes):
 
 
 def comments(exercises, flags):
-    """{solution cell: text} for formgrader's grading page, where the TA reads (and may replace) them: each
-    exercise's points and what the judge said, under its answer; every reason for review under the first."""
+    """{solution cell: text} for formgrader's grading page, which shows it in the cell's comment box until the TA
+    writes their own: each exercise's points, what the judge said, and its reasons for review, on one line."""
     texts = {}
     for name, outcome in exercises.items():
-        lines = [f"Autograder, {name}: {outcome['points']:g}/{EXERCISES[name]:g} points. {outcome['message']}".strip(),
-                 *(f"Review: {flag}" for flag in flags if flag.startswith(f"{name}:"))]
-        texts.setdefault(SOLUTION_CELL[name], []).extend(lines)
-    if flags:
-        first = SOLUTION_CELL[next(iter(EXERCISES))]
-        texts[first] = ["Flagged for review:", *(f"- {flag}" for flag in flags), "", *texts[first]]
-    return {cell: "\n".join(lines) for cell, lines in texts.items()}
+        line = f"Autograder, {name}: {outcome['points']:g}/{EXERCISES[name]:g} points. {outcome['message']}".strip()
+        line = " ".join([line, *(f"Review: {flag}" for flag in flags if flag.startswith(f"{name}:"))])
+        texts.setdefault(SOLUTION_CELL[name], []).append(line)
+    return {cell: " ".join(lines) for cell, lines in texts.items()}
+
+
+def review_notes(notebook, flags):
+    """Heads the graded notebook, which formgrader shows, with the reasons for review (if any)."""
+    import nbformat
+
+    if not flags or not notebook.exists():
+        return
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+        "**Flagged for review by the grader.**\n\n" + "\n".join(f"- {flag}" for flag in flags)))
+    nbformat.write(nb, notebook)
 
 
 def _db_url(course):
