@@ -18,6 +18,10 @@ for path in (ROOT, ASSIGNMENT):
         sys.path.insert(0, str(path))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: grades whole notebooks end to end, minutes each (-m 'not slow' skips them)")
+
+
 def grade(course, *args):
     """The TA's main command (``python -m autograder.grade``) on ``course``."""
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))

@@ -18,7 +18,8 @@ from autograder.catalogue import EXERCISES
 from autograder import sandbox
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")]
 
 
 MARK = f"batch-test-{os.getpid()}"  # in the environment of every process these tests start

@@ -371,6 +371,7 @@ def _shown(driver, css):
     return (found[0].get_attribute("value") or found[0].get_attribute("placeholder")) if found else None
 
 
+@pytest.mark.slow
 def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot, graded_course):
     import sample_class
     from autograder.catalogue import EXERCISES, QUESTIONS, SOLUTION_CELL

@@ -10,10 +10,13 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 import sample_class
 from autograder.catalogue import EXERCISES
 from tests.conftest import grade
+
+pytestmark = pytest.mark.slow
 
 
 def nbgrader(folder, *args):

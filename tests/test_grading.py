@@ -17,6 +17,8 @@ import sample_class
 from autograder.catalogue import EXERCISES, SOLUTION_CELL
 from tests.conftest import ROOT, grade
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("student", [s.id for s in sample_class.CLASS])
 def test_grade_is_the_expected_one(graded_course, student):
