@@ -19,8 +19,8 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(ROOT / "exchange"))
 # Formgrader offers release and collect only once the folder exists (nbgrader makes the course's folders in it).
 with contextlib.suppress(OSError):
     os.makedirs(c.Exchange.root, exist_ok=True)
-# Files that never ship with the assignment: caches, checkpoints, training leftovers.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras"]
+# Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here"]
 
 # The slowest correct cell (SmoothGrad over six images on a 2-core CPU) takes about 15 s; an endless loop
 # is stopped after 120 s, and the rest of the notebook still runs and is graded.

@@ -8,9 +8,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 from tf_keras_vis.saliency import Saliency
-from cnnlab import plots
+from tf_keras_vis.utils.scores import CategoricalScore
+from cnnlab import models, plots, pointing
 from cnnlab.data import CLASS_NAMES, load_horse2zebra
 from cnnlab.deepdream import deepdream
+from cnnlab.evaluate import accuracy, provenance_note
 
 
 def conv_output_size(n, kernel_size, stride=1, padding="valid", dilation=1):
@@ -89,11 +91,13 @@ def model_modifier(m):
 
 def saliency_graphs(model, img, positive_gradients=False):
     """SmoothGrad maps of every class for one image: returns (fig, maps), maps (n_classes, H, W) in [0, 1]."""
-    saliency = Saliency(model, model_modifier=model_modifier, clone=True)
-    image = prepare_image(img)
     n_classes = model.output_shape[-1]
-    # Applied to the raw gradients, before the maximum over colour channels.
-    keep = tf.nn.relu if positive_gradients else tf.abs
+    image = prepare_image(img)
+    # 1. a Saliency object for `model` that uses your model_modifier (clone=True leaves `model` as it is);
+    # 2. what to keep of the raw gradients: their absolute value, or with positive_gradients only the positive part;
+    # 3. one SmoothGrad map per class c (score: output[:, c], smooth_samples=20), stacked into `maps`.
+    saliency = Saliency(model, model_modifier=model_modifier, clone=True)
+    keep = tf.nn.relu if positive_gradients else tf.abs  # applied before the maximum over colour channels
     maps = np.stack([saliency(lambda output, c=c: output[:, c], image, smooth_samples=20,
                               gradient_modifier=keep)[0] for c in range(n_classes)])
     fig, ax = plt.subplots(1, n_classes + 1, figsize=(3.5 * (n_classes + 1), 3.5))

@@ -57,7 +57,8 @@ def test_release_gives_nothing_away():
 def test_every_exercise_has_points_and_stubs():
     nb = nbformat.read(RELEASE / "sec02.ipynb", as_version=4)
     meta = [cell.metadata.get("nbgrader", {}) for cell in nb.cells]
-    assert sum(m.get("points", 0) for m in meta if m.get("grade")) == 27
+    # 19 autograded points and five free-response answers of 2 points each
+    assert sum(m.get("points", 0) for m in meta if m.get("grade")) == 29
     stubs = [cell for cell, m in zip(nb.cells, meta) if m.get("solution") and cell.cell_type == "code"]
     assert stubs and all("raise NotImplementedError()" in cell.source for cell in stubs)
 

@@ -8,11 +8,13 @@ import pytest
 from PIL import Image
 
 from cnnlab import data
-from cnnlab.data import SPLITS, DataUnavailable, Split, load_horse2zebra
+from cnnlab.data import (BACKGROUNDS, CONFOUNDER, SHIFTED_SPLITS, SPLITS, DataUnavailable, Horse2Zebra, Split,
+                         load_horse2zebra)
 
 SMALL = 32
-EXPECTED_SIZES = {"trainA": 1067, "trainB": 1334, "testA": 120, "testB": 140}
-EXPECTED_LABELS = {"trainA": 0, "trainB": 1, "testA": 0, "testB": 1}
+EXPECTED_SIZES = {"trainA": 1067, "trainB": 1334, "testA": 120, "testB": 140, "shiftedA": 120, "shiftedB": 140}
+EXPECTED_LABELS = {"trainA": 0, "trainB": 1, "testA": 0, "testB": 1, "shiftedA": 0, "shiftedB": 1}
+ALL_SPLITS = list(EXPECTED_SIZES)
 
 
 @pytest.fixture
@@ -41,13 +43,21 @@ def small(tmp_path_factory):
 
 
 def _same_bytes(a, b):
+    assert sorted(a.splits) == sorted(b.splits) == sorted(ALL_SPLITS)
     return all(np.array_equal(a[n].images, b[n].images) and np.array_equal(a[n].masks, b[n].masks)
-               and np.array_equal(a[n].labels, b[n].labels) for n in SPLITS)
+               and np.array_equal(a[n].labels, b[n].labels) and np.array_equal(a[n].backgrounds, b[n].backgrounds)
+               for n in ALL_SPLITS)
 
 
 # --- synthetic: shapes, labels, ranges --------------------------------------------------------
 
-@pytest.mark.parametrize("name", list(SPLITS))
+def test_synthetic_has_the_four_splits_and_the_shifted_ones(full):
+    assert list(full.splits) == ALL_SPLITS and {**SPLITS, **SHIFTED_SPLITS} == {
+        name: (EXPECTED_LABELS[name], EXPECTED_SIZES[name]) for name in ALL_SPLITS}
+    assert full.has_shifted and full.confounder == CONFOUNDER == 0.9
+
+
+@pytest.mark.parametrize("name", ALL_SPLITS)
 def test_synthetic_default_split(full, name):
     split = full[name]
     n = EXPECTED_SIZES[name]
@@ -55,6 +65,7 @@ def test_synthetic_default_split(full, name):
     assert 0.0 <= split.images.min() and split.images.max() <= 1.0
     assert split.labels.dtype == np.int64 and np.all(split.labels == EXPECTED_LABELS[name])
     assert split.masks.shape == (n, 128, 128) and split.masks.dtype == bool
+    assert split.backgrounds.shape == (n,) and set(np.unique(split.backgrounds)) <= set(range(len(BACKGROUNDS)))
 
 
 def test_synthetic_images_use_the_range(full):
@@ -64,26 +75,89 @@ def test_synthetic_images_use_the_range(full):
 
 
 def test_masks_cover_a_plausible_part_of_every_image(small):
-    for name in SPLITS:
+    for name in ALL_SPLITS:
         fraction = small[name].masks.mean(axis=(1, 2))
-        # An animal, not a speck and not the whole frame, in every single image.
-        assert fraction.min() > 0.04 and fraction.max() < 0.4, name
+        # An animal, not a speck and not the whole frame, in every single image (cropped or behind a fence too).
+        assert fraction.min() > 0.015 and fraction.max() < 0.4, name
 
 
-def test_zebras_differ_from_horses_inside_the_mask_only(full):
-    """The class is in the animal's coat: in-mask contrast separates them, the background does not."""
-    inside, outside, labels = [], [], []
-    for name in SPLITS:
-        split = full[name]
-        lum = split.images.mean(axis=-1)
-        inside += [img[m].std() for img, m in zip(lum, split.masks)]
-        outside += [img[~m].std() for img, m in zip(lum, split.masks)]
-        labels += list(split.labels)
-    inside, outside, labels = map(np.asarray, (inside, outside, labels))
-    # Black and white stripes (std ~0.4) against a one-colour shaded coat (std < 0.1), every image.
-    assert inside[labels == 0].max() < 0.1 < 0.3 < inside[labels == 1].min()
-    # No shortcut through the background: no threshold on its contrast classifies much above chance.
-    assert _best_threshold_accuracy(outside, labels) < 0.65
+def test_masks_are_exactly_the_animals_pixels(monkeypatch):
+    """Paint every animal white and everything else (background, fence) black: the mask is the white pixels,
+    the fence's posts and the frame's crops taken off, to the pixel."""
+    def white_coat(rng, draw, per_image, coat, u, v):
+        return np.zeros(u.shape, dtype=np.int8), np.ones((len(coat), 3, 3), dtype=np.float32)
+
+    def black_ground(rng, n, size, textures, kind):
+        return np.zeros((n, size, size), dtype=np.float32), np.zeros((n, 3), dtype=np.float32)
+
+    monkeypatch.setattr(data, "_horse_coats", white_coat)
+    monkeypatch.setattr(data, "_zebra_coats", white_coat)
+    monkeypatch.setattr(data, "_backgrounds", black_ground)
+    monkeypatch.setattr(data, "_WOOD", np.zeros(3, dtype=np.float32))
+    for label in (0, 1):
+        images, masks, _ = data._render(np.random.default_rng([7, label]), 300, label, 64, CONFOUNDER)
+        # White (times shading and daylight, at least ~170) against black (noise only, under ~30).
+        assert np.array_equal(images.min(axis=-1) > 100, masks)
+        assert 0.02 < masks.mean(axis=(1, 2)).min() and masks.mean() < 0.4
+
+
+def test_the_animal_carries_the_class_but_not_always(full):
+    """Stripes separate most zebras from most horses, inside the mask; faint zebras and brindle horses overlap."""
+    split = full.train
+    lum = split.images.mean(axis=-1)
+    contrast = np.array([img[m].std() for img, m in zip(lum, split.masks)])
+    zebras, horses = contrast[split.labels == 1], contrast[split.labels == 0]
+    assert np.median(zebras) > 0.25 > 0.1 > np.median(horses)
+    assert 0.7 < _best_threshold_accuracy(contrast, split.labels) < 0.95
+
+
+# --- synthetic: the background confounder -----------------------------------------------------
+
+@pytest.mark.parametrize("name", ALL_SPLITS)
+def test_confounder_has_its_documented_strength(full, name):
+    """Exactly round(CONFOUNDER * n) images of each original split on their class's typical background; none
+    of the shifted splits'."""
+    split = full[name]
+    label = EXPECTED_LABELS[name]
+    typical = split.typical_background
+    expected = 0 if name in SHIFTED_SPLITS else int(round(CONFOUNDER * len(split)))
+    assert typical.sum() == expected
+    grass = split.backgrounds == BACKGROUNDS.index("grass")
+    # Zebras on grass, horses on gravel or brick, "most of the time"; the shifted splits the other way round.
+    assert np.array_equal(typical, grass if label == 1 else ~grass)
+    if name in SHIFTED_SPLITS:
+        assert set(np.unique(split.backgrounds)) == ({0} if label == 0 else {1, 2})
+
+
+def test_the_rule_grass_means_zebra_works_in_distribution_and_fails_shifted(full):
+    """Measured on the pixels: the background's colour (green's share outside the mask) tells grass from gravel
+    and brick (a few tinted gravels look green: the tints vary), so the bookkeeping is what the images show;
+    and the shortcut "zebra iff green" scores about the confounder's strength on the training and test images,
+    almost nothing on the shifted ones."""
+    scores = {}
+    for name, split in (("train", full.train), ("test", full.test), ("shifted", full.shifted)):
+        green = _background_greenness(split) > GREEN
+        grass = split.backgrounds == BACKGROUNDS.index("grass")
+        assert np.mean(green == grass) > 0.93, name
+        scores[name] = np.mean(green == split.labels.astype(bool))
+    assert scores["train"] > 0.85 and scores["test"] > 0.85 and scores["shifted"] < 0.08, scores
+
+
+GREEN = 0.38  # green's share of the background's mean colour: grass above, gravel and brick mostly below
+
+
+def _background_greenness(split):
+    outside = ~split.masks[..., None]
+    mean = (split.images * outside).sum(axis=(1, 2)) / outside.sum(axis=(1, 2))  # (N, 3)
+    return mean[:, 1] / mean.sum(axis=1)
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_synthetic_sample_follows_the_test_or_the_shifted_splits(shifted):
+    for label in (0, 1):
+        sample = data.synthetic_sample(label, 40, seed=11, image_size=SMALL, shifted=shifted)
+        assert len(sample) == 40 and np.all(sample.labels == label)
+        assert sample.typical_background.sum() == (0 if shifted else 36)
 
 
 def _best_threshold_accuracy(feature, labels):
@@ -116,9 +190,19 @@ def _no_rendering(*args, **kwargs):
 
 def test_different_seed_different_images(small, cache):
     other = load_horse2zebra("synthetic", image_size=SMALL, seed=1)
-    for name in SPLITS:
+    for name in ALL_SPLITS:
         assert not np.array_equal(small[name].images, other[name].images), name
+        assert not np.array_equal(small[name].masks, other[name].masks), name
     assert small.fingerprint != other.fingerprint
+
+
+def test_same_bytes_whatever_the_number_of_threads(monkeypatch):
+    """Chunks draw from their own generators: one thread or two, the same images."""
+    args = (np.random.default_rng([5, 1]), 600, 1, SMALL, CONFOUNDER)
+    two = data._render(*args[:1], *args[1:], chunk=128)
+    monkeypatch.setattr(data, "_cores", lambda: 1)
+    one = data._render(np.random.default_rng([5, 1]), *args[1:], chunk=128)
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
 
 
 def test_unwritable_cache_does_not_break_loading(small, tmp_path, monkeypatch):
@@ -133,22 +217,36 @@ def test_unwritable_cache_does_not_break_loading(small, tmp_path, monkeypatch):
 
 # --- Horse2Zebra ------------------------------------------------------------------------------
 
-def test_train_and_test_concatenate_a_then_b(small):
-    for combined, (a, b) in ((small.train, ("trainA", "trainB")), (small.test, ("testA", "testB"))):
+def test_train_test_and_shifted_concatenate_a_then_b(small):
+    for combined, (a, b) in ((small.train, ("trainA", "trainB")), (small.test, ("testA", "testB")),
+                             (small.shifted, ("shiftedA", "shiftedB"))):
         na = len(small[a])
         assert len(combined) == na + len(small[b])
         assert np.array_equal(combined.images[:na], small[a].images)
         assert np.array_equal(combined.images[na:], small[b].images)
         assert np.array_equal(combined.masks[na:], small[b].masks)
+        assert np.array_equal(combined.backgrounds, np.r_[small[a].backgrounds, small[b].backgrounds])
         assert np.array_equal(combined.labels, np.r_[small[a].labels, small[b].labels])
 
 
-def test_fingerprint_sees_one_pixel(small):
+@pytest.mark.parametrize("name", ["testB", "shiftedB"])
+def test_fingerprint_sees_one_pixel(small, name):
     splits = {name: Split(s.images.copy(), s.labels.copy(), s.masks) for name, s in small.splits.items()}
     assert data.fingerprint(splits) == small.fingerprint  # a copy is the same data
-    pixel = splits["testB"].images[7, 5, 9]
+    pixel = splits[name].images[7, 5, 9]
     pixel[1] = 1.0 - pixel[1]  # changes by at least one grey level: no pixel of the set sits at 0.5
     assert data.fingerprint(splits) != small.fingerprint
+
+
+def test_a_source_without_shifted_splits_says_so(small):
+    four = {name: small[name] for name in SPLITS}
+    other = Horse2Zebra("folder", four, data.fingerprint(four))
+    assert not other.has_shifted and other.confounder is None
+    for ask in (lambda: other.shifted, lambda: other["shiftedA"]):
+        with pytest.raises(DataUnavailable, match="only source='synthetic'"):
+            ask()
+    # The synthetic fingerprint covers the shifted splits too.
+    assert data.fingerprint(four) != small.fingerprint
 
 
 def test_unknown_source_names_the_valid_ones():
@@ -173,7 +271,7 @@ def _write_cyclegan_folder(root, per_split=2):
 def test_folder_source(tmp_path):
     _write_cyclegan_folder(tmp_path)
     loaded = load_horse2zebra("folder", data_dir=tmp_path, image_size=20)
-    assert loaded.source == "folder"
+    assert loaded.source == "folder" and not loaded.has_shifted and list(loaded.splits) == list(SPLITS)
     assert len(loaded.train) == 4 and loaded.train.masks is None  # masks only come with synthetic data
     for name, colour in COLOURS.items():
         split = loaded[name]

@@ -226,12 +226,12 @@ EPOCHS = 5
 BATCH_SIZE = 64
 VISUALISED = ("block1_conv2", "block3_conv1", "block4_conv2")  # shallow, middle, deep
 FILTERS_SHOWN = 9
-AM_STEPS = 200
-AM_LEARNING_RATE = 0.01
-AM_TOTAL_VARIATION = 1.0
-SHOWN_PIXELS = 40  # the central square shown: the deep pattern fills it, the shallow one is a speck
-
-
+AM_STEPS = 252  # gradient steps in all, shared equally by the scales
+AM_SCALES = 3  # optimise at 1/4, then 1/2, then full size: coarse structure first, fine detail last
+AM_LEARNING_RATE = 0.02
+AM_DECAY = 0.01  # each step pulls every pixel 1% back towards grey: no colour runs off to 0 or 1
+AM_BLUR_EVERY = 4  # a 3x3 blur every 4th step damps the pixel-level checkerboard the pooling invites
+AM_JITTER = 2  # pixels the image is rolled each step, in both directions
 def build_vgg(filters=VGG_FILTERS):
     """VGG in miniature: blocks of two 3x3 "same" convolutions and a 2x2 max-pool, then a softmax.
 
@@ -294,72 +294,103 @@ def most_active_filters(model, layer, images, count=FILTERS_SHOWN):
     return sorted(int(i) for i in np.argsort(mean)[::-1][:count])
 
 
-def _centre_neuron_score(filters):
-    """Score for image i: filter ``filters[i]``'s neuron at the centre of the feature map.
+def receptive_field_size(model, layer):
+    """Side, in input pixels, of what one neuron of ``layer`` sees: each layer widens it by
+    (kernel - 1) times the input pixels between neighbouring neurons below it, and pools double that step."""
+    size, step = 1, 1
+    for part in model.layers:
+        config = part.get_config()
+        kernel = config.get("kernel_size", config.get("pool_size"))
+        if kernel is not None:
+            size += (kernel[0] - 1) * step
+            step *= config["strides"][0]
+        if part.name == layer:
+            return size
+    raise ValueError(layer)
 
-    One neuron, not the map's mean: its picture stays inside its receptive field, so a set of
-    filters shows both what its layer responds to and how much of the image that takes.
-    """
-    def score(output):
-        row, col = output.shape[1] // 2, output.shape[2] // 2
-        return [output[i, row, col, f] for i, f in enumerate(filters)]
 
-    return score
-
-
-def _unit_std(grads):
-    """Each image's gradient scaled to standard deviation 1, so every filter moves at the same pace."""
+def _blur(images):
+    """A 3x3 binomial blur of each colour channel, edges reflected."""
     import tensorflow as tf
 
-    return grads / (tf.math.reduce_std(grads, axis=(1, 2, 3), keepdims=True) + 1e-8)
+    kernel = np.outer([1, 2, 1], [1, 2, 1]).astype("float32") / 16
+    kernel = np.tile(kernel[:, :, None, None], (1, 1, 3, 1))
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
 
 
-def maximise(model, layer, filters, size=TRAIN_SIZE):
-    """Activation maximisation with tf-keras-vis: per filter, a size x size image from flat grey."""
+def maximise(model, layer, filters, size, rng):
+    """Activation maximisation: for each filter, a size x size image that its neuron at the centre
+    of ``layer``'s feature map responds to strongly, found by gradient ascent on the pixels."""
     import keras
-    from tf_keras_vis.activation_maximization import ActivationMaximization
-    from tf_keras_vis.activation_maximization.regularizers import TotalVariation2D
-    from tf_keras_vis.utils.model_modifiers import ExtractIntermediateLayer, ReplaceToLinear
+    import tensorflow as tf
 
-    # Linear: a neuron below zero on grey still has a gradient to climb.
-    visualiser = ActivationMaximization(model, model_modifier=[ExtractIntermediateLayer(layer), ReplaceToLinear()])
-    start = np.full((len(filters), size, size, 3), 0.5, dtype="float32")
-    images = visualiser(_centre_neuron_score(filters), seed_input=start, input_range=(None, None),
-                        steps=AM_STEPS,
-                        input_modifiers=[],  # jitter accumulates into a drift off the centre neuron
-                        regularizers=[TotalVariation2D(weight=AM_TOTAL_VARIATION)],
-                        gradient_modifier=_unit_std,
-                        optimizer=keras.optimizers.SGD(learning_rate=AM_LEARNING_RATE))
-    return np.asarray(images)
+    conv = model.get_layer(layer)
+    probe = keras.Model(model.inputs, conv.output)
+    relu, conv.activation = conv.activation, keras.activations.linear  # below zero still has a slope
+    try:
+        pick = tf.one_hot(filters, conv.filters)  # row i selects filter i's channel
+        side = max(size >> (AM_SCALES - 1), 8)
+        # Small noise, not flat grey: flat grey gives every filter the same symmetric start.
+        x = tf.constant(0.5 + 0.01 * rng.standard_normal((len(filters), side, side, 3)), tf.float32)
+        for scale in range(AM_SCALES):
+            if scale:
+                side = min(2 * side, size)
+                x = tf.image.resize(x, (side, side), "bicubic")
+            for step in range(AM_STEPS // AM_SCALES):
+                shift = [int(s) for s in rng.integers(-AM_JITTER, AM_JITTER + 1, 2)]
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    # Rolled inside the tape, so the gradient comes back unrolled: the image stays put
+                    # under the centre neuron, but no pixel pattern can depend on its exact position.
+                    out = probe(tf.roll(x, shift, axis=(1, 2)))
+                    centre = out[:, out.shape[1] // 2, out.shape[2] // 2, :]
+                    score = tf.reduce_sum(centre * pick)
+                grad = tape.gradient(score, x)
+                # Unit std per image: every filter climbs at the same pace, however large its gradient.
+                x += AM_LEARNING_RATE * grad / (tf.math.reduce_std(grad, axis=(1, 2, 3), keepdims=True) + 1e-8)
+                x = 0.5 + (1 - AM_DECAY) * (x - 0.5)
+                if step % AM_BLUR_EVERY == 0:
+                    x = _blur(x)
+                x = tf.clip_by_value(x, 0, 1)  # the pixel range the network was trained on
+    finally:
+        conv.activation = relu
+    return x.numpy()
 
 
-def for_display(image, pixels=SHOWN_PIXELS):
-    """The central ``pixels`` square, its departure from grey stretched to fill the colour range.
+def for_display(image, pixels):
+    """The central ``pixels`` square (the neuron's receptive field), its contrast stretched.
 
-    The stretch is set by the pixels the optimisation changed, not by the untouched grey around a
-    small receptive field, which would otherwise wash the pattern out.
+    Only what the neuron sees: outside it the pixels carry no gradient and stay near grey.
     """
+    pixels = min(pixels, image.shape[0])
     top = (image.shape[0] - pixels) // 2
-    left = (image.shape[1] - pixels) // 2
-    change = image[top:top + pixels, left:left + pixels] - 0.5
-    size = np.abs(change)
-    scale = np.percentile(size[size > 1e-3 * size.max()], 98)
-    return np.clip(0.5 + 0.5 * change / scale, 0, 1)
+    crop = image[top:top + pixels, top:top + pixels]
+    low, high = np.percentile(crop, (1, 99))
+    return np.clip((crop - low) / (high - low + 1e-8), 0, 1)
 
 
-def save_grid(images, path, columns=3):
-    """Images in a grid with white gaps, no titles: the picture alone has to say which layer it is."""
+def save_grid(images, path, pixels, columns=3):
+    """Receptive fields in a grid with white gaps, all drawn at the same size whatever their pixel count,
+    so a shallow unit shows as a few big squares and a deep one as a fine picture. No titles: the
+    picture alone has to say which layer it is."""
     import matplotlib.pyplot as plt
 
     rows = -(-len(images) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.2 * rows))
     for ax, image in zip(axes.flat, images):
-        ax.imshow(for_display(image), interpolation="nearest")
+        ax.imshow(for_display(image, pixels), interpolation="nearest")
     for ax in axes.flat:
         ax.axis("off")
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.04, hspace=0.04)
     fig.savefig(path, dpi=100, facecolor="white")
     plt.close(fig)
+
+
+def optimised_size(field):
+    """The smallest power-of-two image holding the receptive field with 4 pixels to spare on every side
+    (so the zero padding at the border stays out of it), at most the training size."""
+    return min(TRAIN_SIZE, 1 << int(np.ceil(np.log2(field + 8))))
 
 
 def letter_order(seed=SEED):
@@ -375,15 +406,19 @@ def letter_order(seed=SEED):
 def make_filter_figures(model, sample, order):
     """filters_A.png, filters_B.png, filters_C.png; returns the filters shown, by layer."""
     shown = {layer: most_active_filters(model, layer, sample) for layer in VISUALISED}
-    # Written in letter order, so that not even the files' times follow the depth.
+    # Written in letter order, so that not even the files' times follow the depth; each layer has its
+    # own seeded random numbers, so the order of writing cannot change a picture either.
     for letter, layer in sorted(zip(order, VISUALISED)):
-        save_grid(maximise(model, layer, shown[layer]), FIG_DIR / f"filters_{letter}.png")
+        field = receptive_field_size(model, layer)
+        rng = np.random.default_rng([SEED, VISUALISED.index(layer)])
+        images = maximise(model, layer, shown[layer], optimised_size(field), rng)
+        save_grid(images, FIG_DIR / f"filters_{letter}.png", field)
     return shown
 
 
 # --- provenance and answer key -----------------------------------------------------------------
 
-VERSIONED = ("tensorflow", "keras", "tf-keras-vis", "numpy", "matplotlib", "scikit-image")
+VERSIONED = ("tensorflow", "keras", "numpy", "matplotlib", "scikit-image")
 
 
 def sha256(path):
@@ -419,16 +454,20 @@ def write_provenance(model, training, shown, path=FIGURES_JSON):
         "network": {"name": model.name, "parameters": model.count_params(), "layers": architecture(model)},
         "training": training,
         "activation_maximisation": {
-            "library": "tf_keras_vis.activation_maximization.ActivationMaximization",
+            "method": "gradient ascent on the pixels (tools/make_figures.py: maximise)",
             "visualised_layers": {layer: {"filters": shown[layer]} for layer in VISUALISED},
             "filter_choice": "the most active on every 10th training image",
             "objective": "the filter's neuron at the centre of its feature map, activation made linear",
-            "image_size": TRAIN_SIZE,
-            "start": "flat grey (0.5)",
+            "start": "grey (0.5) plus noise of std 0.01",
             "steps": AM_STEPS,
-            "optimizer": f"SGD(learning_rate={AM_LEARNING_RATE}) on gradients scaled to unit std per image",
-            "regularizers": {"TotalVariation2D": AM_TOTAL_VARIATION},
-            "shown": f"central {SHOWN_PIXELS}x{SHOWN_PIXELS} pixels, departure from grey stretched",
+            "scales": AM_SCALES,
+            "learning_rate": AM_LEARNING_RATE,
+            "gradient": "scaled to unit std per image",
+            "jitter": f"rolled by up to {AM_JITTER} pixels each step, the gradient rolled back",
+            "decay_towards_grey": AM_DECAY,
+            "blur": f"3x3 binomial every {AM_BLUR_EVERY} steps",
+            "pixel_range": [0, 1],
+            "shown": "each neuron's receptive field, contrast stretched (1st-99th percentile), drawn at a common size",
         },
         "versions": library_versions(),
         "python": platform.python_version(),

@@ -6,7 +6,20 @@
 
 Every source gives the same four splits with the section notebook's labels (horses = 0, zebras = 1),
 images as float32 in [0, 1] at ``image_size`` x ``image_size``. The synthetic source also gives the
-animal's mask for every image, so that tests can check where saliency and Grad-CAM maps point.
+animal's mask for every image, so that tests can check where saliency and Grad-CAM maps point, and
+the background each image stands on (``Split.backgrounds``).
+
+The synthetic data has a shortcut to find, as the real photographs do (zebras are mostly photographed
+on grass). The animals vary within each class: pose, size (the largest cropped by the frame), a fence
+in front of a third of them, horses of one colour, dappled, pinto or brindle (faint stripes), zebras
+with bold, thin, brown, broken or faint stripes; a faint zebra and a brindle horse look alike. The
+background is confounded with the class: in trainA/trainB (and so in the validation images that
+``cnnlab.train`` holds out of them) and in testA/testB, exactly ``round(CONFOUNDER * n)`` of a split's
+n images stand on their class's typical background (``TYPICAL_BACKGROUNDS``: zebras on grass, horses on
+gravel or brick), the others on the other class's; ``CONFOUNDER = 0.9``. Two more splits, ``shiftedA``
+(120 horses) and ``shiftedB`` (140 zebras), break the link: every horse stands on grass and every zebra
+on gravel or brick. A model that learnt the background scores high on ``data.test`` and low on
+``data.shifted``. Only the synthetic source has the shifted splits (``Horse2Zebra.has_shifted``).
 """
 from __future__ import annotations
 
@@ -21,6 +34,8 @@ import numpy as np
 
 # split name -> (label, number of images in the real horse2zebra set)
 SPLITS = {"trainA": (0, 1067), "trainB": (1, 1334), "testA": (0, 120), "testB": (1, 140)}
+# The synthetic source's test splits with the confounder reversed (the sizes of testA and testB).
+SHIFTED_SPLITS = {"shiftedA": (0, 120), "shiftedB": (1, 140)}
 CLASS_NAMES = ("horse", "zebra")
 SOURCES = ("synthetic", "folder", "tfds")
 IMAGE_SIZE = 128
@@ -35,18 +50,32 @@ class Split:
     images: np.ndarray  # float32, (N, H, W, 3), in [0, 1]
     labels: np.ndarray  # int64, (N,)
     masks: np.ndarray | None = None  # bool, (N, H, W): True on the animal (synthetic source only)
+    backgrounds: np.ndarray | None = None  # int8, (N,): index into BACKGROUNDS (synthetic source only)
 
     def __len__(self):
         return len(self.labels)
+
+    @property
+    def typical_background(self):
+        """bool (N,): the image stands on its class's typical background (None without the bookkeeping)."""
+        if self.backgrounds is None:
+            return None
+        typical = np.zeros((2, len(BACKGROUNDS)), dtype=bool)
+        for label, names in TYPICAL_BACKGROUNDS.items():
+            typical[label, [BACKGROUNDS.index(name) for name in names]] = True
+        return typical[self.labels, self.backgrounds]
 
 
 @dataclass(frozen=True)
 class Horse2Zebra:
     source: str
     splits: dict  # split name -> Split
-    fingerprint: str  # sha256 of the images and labels, for provenance records
+    fingerprint: str  # sha256 of the images and labels (shifted splits included), for provenance records
+    confounder: float | None = None  # CONFOUNDER for the synthetic source; None where unknown
 
     def __getitem__(self, name):
+        if name in SHIFTED_SPLITS and name not in self.splits:
+            raise DataUnavailable(self._no_shift())
         return self.splits[name]
 
     @property
@@ -57,12 +86,29 @@ class Horse2Zebra:
     def test(self):
         return _concat(self.splits["testA"], self.splits["testB"])
 
+    @property
+    def has_shifted(self):
+        return all(name in self.splits for name in SHIFTED_SPLITS)
+
+    @property
+    def shifted(self):
+        """shiftedA then shiftedB: the test images with the background confounder reversed."""
+        if not self.has_shifted:
+            raise DataUnavailable(self._no_shift())
+        return _concat(self.splits["shiftedA"], self.splits["shiftedB"])
+
+    def _no_shift(self):
+        return (f"source {self.source!r} has no shifted test split: only source='synthetic' knows each "
+                "image's background and draws the split that reverses the confounder")
+
 
 def load_horse2zebra(source="synthetic", *, data_dir=None, image_size=IMAGE_SIZE, seed=0):
-    """Load the four horse2zebra splits from ``source`` (one of ``SOURCES``)."""
+    """Load the horse2zebra splits from ``source`` (one of ``SOURCES``); synthetic adds SHIFTED_SPLITS."""
     if source == "synthetic":
-        splits = synthetic_splits(image_size=image_size, seed=seed)
-    elif source == "folder":
+        splits, stored = _synthetic(image_size, seed)
+        # The fingerprint of the stored bytes: the same as fingerprint(splits), without a pass over the floats.
+        return Horse2Zebra(source, splits, _digest(stored, splits), CONFOUNDER)
+    if source == "folder":
         splits = _folder_splits(data_dir, image_size)
     elif source == "tfds":
         splits = _tfds_splits(data_dir, image_size)
@@ -72,23 +118,40 @@ def load_horse2zebra(source="synthetic", *, data_dir=None, image_size=IMAGE_SIZE
 
 
 def fingerprint(splits):
+    """sha256 of every split's images (as bytes 0..255) and labels, in the order of SPLITS then SHIFTED_SPLITS."""
+    as_bytes = {}
+    for name, split in splits.items():
+        images = np.empty(split.images.shape, dtype=np.uint8)
+        for i in range(0, len(images), 256):  # in pieces: no float copy of a whole split
+            block = split.images[i:i + 256] * np.float32(255)
+            images[i:i + 256] = np.round(block, out=block)
+        as_bytes[name] = images
+    return _digest(as_bytes, splits)
+
+
+def _digest(images, splits):
+    """sha256 of ``images`` (split name -> uint8 array) and of the splits' labels."""
     digest = hashlib.sha256()
-    for name in SPLITS:
-        images = np.round(splits[name].images * 255).astype(np.uint8)
+    for name in [name for name in {**SPLITS, **SHIFTED_SPLITS} if name in splits]:
         digest.update(name.encode())
-        digest.update(images.tobytes())
+        digest.update(np.ascontiguousarray(images[name]).tobytes())
         digest.update(splits[name].labels.astype(np.int64).tobytes())
     return digest.hexdigest()
 
 
 def _concat(a, b):
-    masks = None if a.masks is None or b.masks is None else np.concatenate([a.masks, b.masks])
-    return Split(np.concatenate([a.images, b.images]), np.concatenate([a.labels, b.labels]), masks)
+    def both(field):
+        x, y = getattr(a, field), getattr(b, field)
+        return None if x is None or y is None else np.concatenate([x, y])
+
+    return Split(np.concatenate([a.images, b.images]), np.concatenate([a.labels, b.labels]),
+                 both("masks"), both("backgrounds"))
 
 
-def _from_uint8(images, label, masks=None):
-    images = np.asarray(images, dtype=np.float32) / 255.0
-    return Split(images, np.full(len(images), label, dtype=np.int64), masks)
+def _from_uint8(images, label, masks=None, backgrounds=None):
+    images = np.asarray(images).astype(np.float32)  # then in place: many times faster than a casting divide
+    np.divide(images, np.float32(255), out=images)
+    return Split(images, np.full(len(images), label, dtype=np.int64), masks, backgrounds)
 
 
 # --- source: a folder in the public CycleGAN zip layout ----------------------------------------
@@ -140,39 +203,64 @@ def _tfds_splits(data_dir, image_size):
 
 # --- source: synthetic horses and zebras ------------------------------------------------------
 # Built only from images inside the scikit-image wheel: the horse silhouette under a random pose,
-# painted with a coat colour (horses) or with black and white stripes that follow the body (zebras),
-# over a colour-jittered texture (grass, gravel, brick). Vectorised over images; cached on disk.
+# painted with a horse's coat or a zebra's stripes that follow the body, over a colour-jittered
+# texture (grass, gravel, brick) chosen by the confounder, sometimes behind a fence. Vectorised over
+# images; cached on disk.
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+BACKGROUNDS = ("grass", "gravel", "brick")
+# The background each class stands on "most of the time": zebras on grass, horses on gravel or brick.
+TYPICAL_BACKGROUNDS = {0: ("gravel", "brick"), 1: ("grass",)}
+# The share of images of trainA/trainB/testA/testB on their class's typical background (exactly
+# round(CONFOUNDER * n) per split); the shifted splits put every image on the other class's one.
+CONFOUNDER = 0.9
+BACKGROUND_AGREEMENT = {**{name: CONFOUNDER for name in SPLITS}, **{name: 0.0 for name in SHIFTED_SPLITS}}
+HORSE_COATS = ("solid", "dappled", "pinto", "brindle")
+ZEBRA_COATS = ("bold", "thin", "brown", "broken", "faint")
+_COAT_SHARES = {0: (0.5, 0.15, 0.1, 0.25), 1: (0.3, 0.15, 0.1, 0.2, 0.25)}
 _TEXTURE_TINTS = {"grass": (0.75, 1.05, 0.55), "gravel": (1.0, 0.95, 0.85), "brick": (1.1, 0.8, 0.7)}
 _COATS = np.array([  # bay, chestnut, dark brown, black, grey, white, palomino
     (0.45, 0.27, 0.14), (0.62, 0.32, 0.14), (0.26, 0.16, 0.09), (0.10, 0.09, 0.09),
     (0.58, 0.57, 0.55), (0.86, 0.84, 0.80), (0.80, 0.65, 0.38)], dtype=np.float32)
+_WOOD = np.array((0.45, 0.33, 0.22), dtype=np.float32)
 
 
 def synthetic_splits(image_size=IMAGE_SIZE, seed=0):
-    """The four synthetic splits; the same arguments always give the same bytes."""
-    params = {"version": GENERATOR_VERSION, "image_size": image_size, "seed": seed, "splits": SPLITS}
+    """The six synthetic splits (SPLITS, then SHIFTED_SPLITS); the same arguments always give the same bytes."""
+    return _synthetic(image_size, seed)[0]
+
+
+def _synthetic(image_size, seed):
+    """(the six splits, their images as stored: split name -> uint8 array), from the cache or generated."""
+    params = {"version": GENERATOR_VERSION, "image_size": image_size, "seed": seed, "confounder": CONFOUNDER,
+              "splits": {**SPLITS, **SHIFTED_SPLITS}}
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     cache = _cache_dir() / f"horse2zebra-synthetic-{key}.npz"
+    names = {**SPLITS, **SHIFTED_SPLITS}
     if cache.exists():
-        with np.load(cache) as arrays:
-            return {name: _from_uint8(arrays[name + "/images"], SPLITS[name][0], arrays[name + "/masks"])
-                    for name in SPLITS}
-    arrays = {}
-    for index, (name, (label, count)) in enumerate(SPLITS.items()):
-        rng = np.random.default_rng([seed, index])
-        arrays[name + "/images"], arrays[name + "/masks"] = _render(rng, count, label, image_size)
-    _save_quietly(cache, arrays)
-    return {name: _from_uint8(arrays[name + "/images"], SPLITS[name][0], arrays[name + "/masks"])
-            for name in SPLITS}
+        with np.load(cache) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    else:
+        arrays = {}
+        for index, (name, (label, count)) in enumerate(names.items()):
+            rng = np.random.default_rng([seed, index])
+            (arrays[name + "/images"], arrays[name + "/masks"],
+             arrays[name + "/backgrounds"]) = _render(rng, count, label, image_size, BACKGROUND_AGREEMENT[name])
+        _save_quietly(cache, arrays)
+    splits = {name: _from_uint8(arrays[name + "/images"], label, arrays[name + "/masks"], arrays[name + "/backgrounds"])
+              for name, (label, _) in names.items()}
+    return splits, {name: arrays[name + "/images"] for name in names}
 
 
-def synthetic_sample(label, n, seed, image_size=IMAGE_SIZE):
-    """``n`` fresh synthetic images of one class (0 horse, 1 zebra), drawn apart from the four splits."""
+def synthetic_sample(label, n, seed, image_size=IMAGE_SIZE, shifted=False):
+    """``n`` fresh synthetic images of one class (0 horse, 1 zebra), drawn apart from the splits.
+
+    As the test splits draw them (the confounder's share on the class's typical background), or, with
+    ``shifted=True``, as the shifted splits do (every one on the other class's background).
+    """
     rng = np.random.default_rng([seed, len(SPLITS), label])
-    images, masks = _render(rng, n, label, image_size)
-    return _from_uint8(images, label, masks)
+    images, masks, backgrounds = _render(rng, n, label, image_size, 0.0 if shifted else CONFOUNDER)
+    return _from_uint8(images, label, masks, backgrounds)
 
 
 def _cache_dir():
@@ -194,74 +282,175 @@ def _save_quietly(path, arrays):
 def _textures():
     from skimage import data
 
-    return {name: getattr(data, name)().astype(np.float32) / 255.0 for name in _TEXTURE_TINTS}
+    return np.stack([getattr(data, name)().astype(np.float32) / 255.0 for name in BACKGROUNDS])
 
 
-def _render(rng, count, label, size, chunk=256):
+def _choose_backgrounds(rng, count, label, agreement):
+    """Background codes (indices into BACKGROUNDS): exactly round(agreement * count) of the class's typical ones."""
+    typical = np.zeros(count, dtype=bool)
+    typical[:int(round(agreement * count))] = True
+    typical = rng.permutation(typical)
+    own = np.array([BACKGROUNDS.index(b) for b in TYPICAL_BACKGROUNDS[label]])
+    other = np.array([BACKGROUNDS.index(b) for b in TYPICAL_BACKGROUNDS[1 - label]])
+    return np.where(typical, own[rng.integers(0, len(own), count)],
+                    other[rng.integers(0, len(other), count)]).astype(np.int8)
+
+
+def _render(rng, count, label, size, agreement, chunk=256):
+    """(uint8 images, bool masks, int8 background codes) of ``count`` animals of class ``label``.
+
+    Chunks draw from generators spawned from ``rng``, in order: the bytes do not depend on how the
+    chunks are scheduled (two at a time where the machine has the cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from skimage import data
 
     silhouette = ~data.horse()  # True on the horse
     textures = _textures()
-    images, masks = [], []
-    for start in range(0, count, chunk):
-        n = min(chunk, count - start)
-        img, mask = _render_chunk(rng, n, label, size, silhouette, textures)
-        images.append(img)
-        masks.append(mask)
-    return np.concatenate(images), np.concatenate(masks)
+    backgrounds = _choose_backgrounds(rng, count, label, agreement)
+    starts = range(0, count, chunk)
+    rngs = rng.spawn(len(starts))
+
+    def one(i):
+        kind = backgrounds[starts[i]:starts[i] + chunk]
+        return _render_chunk(rngs[i], len(kind), label, size, silhouette, textures, kind)
+
+    with ThreadPoolExecutor(max_workers=min(2, _cores())) as pool:
+        done = list(pool.map(one, range(len(starts))))
+    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done]), backgrounds
 
 
-def _render_chunk(rng, n, label, size, silhouette, textures):
+def _cores():
+    """The CPUs this process may use (all of them where the system cannot say)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _render_chunk(rng, n, label, size, silhouette, textures, kind):
+    """Every pixel is a colour of the image's palette times an intensity: palette index 0 the background
+    (times its texture), 1-3 the coat's colours (times the shading), 4 the fence's wood."""
     sh, sw = silhouette.shape
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
 
-    # Pose: the horse spans 55-85% of the image width, faces left or right, tilts up to 12 degrees.
-    width = rng.uniform(0.55, 0.85, n).astype(np.float32) * size
-    zoom = (sw / width)[:, None, None]  # silhouette pixels per image pixel
-    flip = rng.choice([-1.0, 1.0], n).astype(np.float32)[:, None, None]
-    angle = np.deg2rad(rng.uniform(-12, 12, n)).astype(np.float32)[:, None, None]
-    slack = (size - width) / 2
-    cx = (size / 2 + rng.uniform(-1, 1, n) * slack * 0.8).astype(np.float32)[:, None, None]
-    cy = (size / 2 + rng.uniform(-1, 1, n) * slack * 0.5 + 0.05 * size).astype(np.float32)[:, None, None]
+    def draw(low, high, *shape):
+        return rng.uniform(low, high, (n,) + shape).astype(np.float32)
+
+    def per_image(values):
+        return values.reshape((n, 1, 1) + values.shape[1:])
+
+    # Pose: the horse spans 45-105% of the image width (the largest ones cropped by the frame), faces
+    # left or right, tilts up to 15 degrees, a little longer or taller than the silhouette.
+    width = draw(0.45, 1.05) * size
+    zoom = per_image(sw / width)  # silhouette pixels per image pixel
+    stretch = per_image(draw(0.85, 1.15))
+    flip = per_image(rng.choice([-1.0, 1.0], n).astype(np.float32))
+    angle = draw(-15, 15) * np.float32(np.pi / 180)
+    slack = np.abs(size - width) / 2 + 0.08 * size
+    cx = per_image(size / 2 + draw(-1, 1) * slack * 0.8)
+    cy = per_image(size / 2 + draw(-1, 1) * slack * 0.5 + 0.05 * size)
 
     # Inverse mapping: image pixel -> silhouette coordinates (u along the body, v downwards).
     dx, dy = xx - cx, yy - cy
-    u = (np.cos(angle) * dx + np.sin(angle) * dy) * zoom * flip
-    v = (-np.sin(angle) * dx + np.cos(angle) * dy) * zoom
+    cos, sin = per_image(np.cos(angle)), per_image(np.sin(angle))
+    u = (cos * dx + sin * dy) * (zoom * flip)
+    v = (cos * dy - sin * dx) * (zoom * stretch)
     su, sv = np.round(u + sw / 2).astype(np.int32), np.round(v + sh / 2).astype(np.int32)
     inside = (su >= 0) & (su < sw) & (sv >= 0) & (sv < sh)
     mask = inside & silhouette[np.clip(sv, 0, sh - 1), np.clip(su, 0, sw - 1)]
 
-    background = _backgrounds(rng, n, size, textures)
-    shading = (1.15 - 0.35 * (v + sh / 2) / sh)[..., None]  # lit from above
-    if label == 0:
-        coat = _COATS[rng.integers(0, len(_COATS), n)] * rng.uniform(0.85, 1.15, (n, 3)).astype(np.float32)
-        animal = coat[:, None, None, :] * shading
-    else:
-        # Stripes run across the body and bend with it: their phase follows u, wobbling with v.
-        period = rng.uniform(22, 34, n).astype(np.float32)[:, None, None]
-        phase = rng.uniform(0, 1, n).astype(np.float32)[:, None, None]
-        bend = rng.uniform(0.15, 0.35, n).astype(np.float32)[:, None, None]
-        wave = u / period + bend * np.sin(2 * np.pi * v / 160) + phase
-        white = (np.sin(2 * np.pi * wave) > 0)[..., None]
-        animal = np.where(white, np.float32(0.9), np.float32(0.08)) * shading
-    image = np.where(mask[..., None], animal, background)
-    image = image + rng.normal(0, 0.02, image.shape).astype(np.float32)
-    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8), mask
+    texture, ground = _backgrounds(rng, n, size, textures, kind)
+    coat = rng.choice(len(_COAT_SHARES[label]), n, p=_COAT_SHARES[label])
+    pattern, colours = (_horse_coats if label == 0 else _zebra_coats)(rng, draw, per_image, coat, u, v)
+    shading = 1.15 - 0.35 * (v + sh / 2) / sh  # lit from above
+
+    # A fence in front of a third of the animals, whatever their class: posts and a rail hide part of them.
+    # Sizes in pixels of a 128 px image, scaled with the image.
+    fenced, scale = per_image(rng.random(n) < 1 / 3), size / 128
+    spacing, post, offset = (per_image(draw(low, high) * scale) for low, high in ((28, 56), (3, 7), (0, 56)))
+    rail_y, rail = per_image(draw(0.35, 0.75) * size), per_image(draw(2, 5) * scale)
+    fence = fenced & (((xx[:1] + offset) % spacing < post) | (np.abs(yy[:, :1] - rail_y) < rail / 2))
+    wood = _WOOD * draw(0.7, 1.3, 3)
+    mask &= ~fence
+
+    daylight = draw(0.85, 1.1)[:, None, None]  # the light of the day, on everything
+    palette = np.concatenate([ground[:, None], colours, wood[:, None]], axis=1) * daylight  # (n, 5, 3)
+    index = np.where(fence, 4, np.where(mask, 1 + pattern, 0)) + per_image(5 * np.arange(n))
+    intensity = np.where(fence, np.float32(1), np.where(mask, shading, texture)) * np.float32(255)
+    image = palette.reshape(-1, 3)[index]  # (n, size, size, 3)
+    image *= intensity[..., None]
+    noise = rng.standard_normal((n, size, size), dtype=np.float32)
+    noise *= np.float32(0.02 * 255)
+    image += noise[..., None]
+    np.clip(image, 0, 255, out=image)
+    return np.rint(image, out=image).astype(np.uint8), mask
 
 
-def _backgrounds(rng, n, size, textures):
-    names = list(textures)
-    stack = np.stack([textures[name] for name in names])  # (T, 512, 512)
-    tints = np.array([_TEXTURE_TINTS[name] for name in names], dtype=np.float32)
-    kind = rng.integers(0, len(names), n)
+def _waves(draw, per_image, u, v, low, high, count=3):
+    """A smooth random field in [-1, 1] on the body: ``count`` plane waves of wavelengths ``low``..``high``
+    (silhouette pixels; per image where arrays), for blotches, patches and broken stripes."""
+    field = 0
+    for _ in range(count):
+        theta, phase = draw(0, np.pi), per_image(draw(0, 2 * np.pi))
+        k = np.float32(2 * np.pi) / (low + (high - low) * draw(0, 1))
+        field = field + np.cos(per_image(k * np.cos(theta)) * u + per_image(k * np.sin(theta)) * v + phase)
+    return field / np.float32(count)
+
+
+def _stripes(draw, per_image, u, v, period):
+    """Stripes across the body that bend with it: their phase follows u, wobbling with v. True on the light ones."""
+    phase, bend = per_image(draw(0, 1)), per_image(draw(0.15, 0.35))
+    wave = u / per_image(period) + bend * np.sin(v * np.float32(2 * np.pi / 160)) + phase
+    return np.sin(np.float32(2 * np.pi) * wave) > 0
+
+
+def _horse_coats(rng, draw, per_image, coat, u, v):
+    """HORSE_COATS: one colour; dappled (lighter blotches); pinto (white patches); brindle (faint stripes).
+
+    Returns the pattern (0 or 1 per pixel) and the three colours of each coat, (n, 3, 3)."""
+    n = len(coat)
+    solid, dappled, pinto, brindle = (coat == HORSE_COATS.index(name) for name in HORSE_COATS)
+    base = _COATS[rng.integers(0, len(_COATS), n)] * draw(0.85, 1.15, 3)
+    # Blotches (dappled) or patches (pinto) from one smooth field: small and sparse, or large and many.
+    blotches = _waves(draw, per_image, u, v, np.where(pinto, 60, 25), np.where(pinto, 140, 45))
+    threshold = np.where(pinto, draw(-0.1, 0.3), draw(0.25, 0.45))
+    stripes = _stripes(draw, per_image, u, v, draw(16, 34))
+    pattern = np.where(per_image(brindle), stripes, blotches > per_image(threshold)) & per_image(~solid)
+    contrast = draw(0.15, 0.4)[:, None]
+    second = np.select([dappled[:, None], pinto[:, None], brindle[:, None]],
+                       [np.minimum(base * 1.4 + 0.1, 0.95), np.full_like(base, 0.9), base * (1 + contrast)], base)
+    first = np.where(brindle[:, None], base * (1 - contrast), base)
+    return pattern.astype(np.int8), np.stack([first, second, first], axis=1).astype(np.float32)
+
+
+def _zebra_coats(rng, draw, per_image, coat, u, v):
+    """ZEBRA_COATS: bold black and white; thin stripes; brown shadow stripes; stripes broken by plain
+    patches; faint (light and dark close together, as on a brindle horse).
+
+    Returns the pattern (0 dark stripe, 1 light stripe, 2 plain) and the three colours, (n, 3, 3)."""
+    n = len(coat)
+    thin, brown, broken, faint = (coat == ZEBRA_COATS.index(name) for name in ("thin", "brown", "broken", "faint"))
+    light_stripe = _stripes(draw, per_image, u, v, np.where(thin, draw(10, 16), draw(20, 34)))
+    light = draw(0.8, 0.95)[:, None] * np.ones(3, dtype=np.float32)
+    dark = 0.08 * draw(0.6, 1.4)[:, None] * np.ones(3, dtype=np.float32)
+    dark = np.where(brown[:, None], np.array((0.36, 0.24, 0.14), dtype=np.float32) * draw(0.8, 1.2)[:, None], dark)
+    grey = draw(0.35, 0.7)[:, None] * np.array((1.0, 0.97, 0.92), dtype=np.float32)
+    contrast = draw(0.12, 0.3)[:, None]
+    light = np.where(faint[:, None], grey * (1 + contrast), light)
+    dark = np.where(faint[:, None], grey * (1 - contrast), dark)
+    plain = (_waves(draw, per_image, u, v, 50, 120) > per_image(draw(-0.2, 0.2))) & per_image(broken)
+    pattern = np.where(plain, 2, light_stripe.astype(np.int8))
+    return pattern.astype(np.int8), np.stack([dark, light, (light + dark) / 2], axis=1).astype(np.float32)
+
+
+def _backgrounds(rng, n, size, textures, kind):
+    """The texture's intensity per pixel (n, size, size) and each background's colour (n, 3)."""
+    tints = np.array([_TEXTURE_TINTS[name] for name in BACKGROUNDS], dtype=np.float32)
     step = rng.uniform(1.0, 2.5, n).astype(np.float32)  # texture pixels per image pixel
-    span = stack.shape[1] - 1 - step * size
+    span = textures.shape[1] - 1 - step * size
     oy, ox = rng.uniform(0, 1, n) * span, rng.uniform(0, 1, n) * span
     grid = np.arange(size, dtype=np.float32)
     rows = (oy[:, None] + step[:, None] * grid).astype(np.int32)  # (n, size)
     cols = (ox[:, None] + step[:, None] * grid).astype(np.int32)
-    gray = stack[kind[:, None, None], rows[:, :, None], cols[:, None, :]]  # (n, size, size)
+    gray = textures[kind[:, None, None], rows[:, :, None], cols[:, None, :]]  # (n, size, size)
     tint = tints[kind] * rng.uniform(0.8, 1.2, (n, 3)).astype(np.float32)
-    brightness = rng.uniform(0.7, 1.2, n).astype(np.float32)[:, None, None, None]
-    return gray[..., None] * tint[:, None, None, :] * brightness
+    brightness = rng.uniform(0.7, 1.2, n).astype(np.float32)[:, None]
+    return gray, tint * brightness

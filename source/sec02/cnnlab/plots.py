@@ -1,4 +1,7 @@
 """Small plotting helpers for the notebook: the figures are the point, not the matplotlib code."""
+import json
+import pathlib
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -50,11 +53,17 @@ def show_maps(image, maps, titles, cmap="jet", alpha=0.5):
     return fig
 
 
-def plot_history(history):
-    """Training and validation loss per epoch, from a Keras ``History``."""
+def plot_history(history, title=None):
+    """Training and validation loss per epoch: from a Keras ``History``, its ``.history`` dict, or the JSON file
+    ``cnnlab.train`` saves beside a model."""
+    if isinstance(history, (str, pathlib.Path)):
+        history = json.loads(pathlib.Path(history).read_text())
+    history = getattr(history, "history", history)
     fig, axis = plt.subplots(figsize=(6, 3.5))
     for key in ("loss", "val_loss"):
-        axis.plot(history.history[key], label=key)
+        axis.plot(range(1, len(history[key]) + 1), history[key], label=key)
     axis.set_xlabel("epoch")
     axis.legend()
+    if title:
+        axis.set_title(title)
     return fig

@@ -1,11 +1,15 @@
 """Train the section's CNNs and record where each trained model came from.
 
-    python -m cnnlab.train --model cnn2 --source synthetic --epochs 25 --out data/
+    python -m cnnlab.train --model cnn2 --source synthetic --epochs 25 --out /tmp/models/
+    python -m cnnlab.train --model cnn2 --overwrite     # replaces the shipped data/cnn2.keras
 
 As the section's recap teaches: EarlyStopping on val_loss and a ModelCheckpoint that keeps the best
 epoch. The validation set is 10% of the training images, held out with the seed; the test splits are
-touched once, at the end, for the accuracy written in the provenance record. Plain Keras 3, so
-``KERAS_BACKEND=jax`` trains on a GPU machine that has JAX but no TensorFlow.
+touched once, at the end, for the accuracies written in the provenance record: on the test splits
+(``data.test``, the background confounded with the class as in training) and, for the synthetic
+source, on the shifted splits (``data.shifted``, the confounder reversed). The per-epoch history goes
+beside the model. Plain Keras 3, so ``KERAS_BACKEND=jax`` trains on a GPU machine that has JAX but no
+TensorFlow.
 """
 import argparse
 import json
@@ -21,11 +25,14 @@ import numpy as np
 from cnnlab.data import SOURCES, load_horse2zebra
 from cnnlab.models import BUILDERS, predict_labels
 
+HISTORY_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "data"
 DEFAULTS = {"cnn1": {"batch_size": 256, "epochs": 15}, "cnn2": {"batch_size": 128, "epochs": 25}}
 
 
 def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, verbose=1, command=None):
-    """Fit ``model_name`` on ``data.train``; save ``<out_dir>/<model_name>.keras`` and its provenance.
+    """Fit ``model_name`` on ``data.train``; save ``<out_dir>/<model_name>.keras``, its provenance
+    (``<model_name>.provenance.json``) and its training history (``<model_name>.history.json``).
 
     ``command``: how this training was started, for the record (the command line, when there is one).
     """
@@ -51,19 +58,27 @@ def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, ve
     path = out_dir / f"{model_name}.keras"
     best.save(path)
     test = data.test
+    shifted = data.shifted if data.has_shifted else None
+    test_correct = int(np.sum(predict_labels(best, test.images) == test.labels))
+    shifted_correct = None if shifted is None else int(np.sum(predict_labels(best, shifted.images) == shifted.labels))
     record = {
         "model": model_name,
         "file": path.name,
         "data_source": data.source,
         "data_sha256": data.fingerprint,
+        "confounder": data.confounder,
         "seed": seed,
         "epochs_requested": epochs,
         "epochs_run": len(history.history["loss"]),
         "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
         "batch_size": batch_size,
         "best_val_loss": float(np.min(history.history["val_loss"])),
-        "test_accuracy": float(np.mean(predict_labels(best, test.images) == test.labels)),
+        "test_accuracy": test_correct / len(test),
+        "test_correct": test_correct,
         "test_images": len(test),
+        "shifted_accuracy": None if shifted is None else shifted_correct / len(shifted),
+        "shifted_correct": shifted_correct,
+        "shifted_images": None if shifted is None else len(shifted),
         "train_seconds": round(wall, 1),
         "seconds_per_epoch": round(wall / len(history.history["loss"]), 2),
         "device": device_name(),
@@ -73,6 +88,8 @@ def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, ve
         "command": command,
     }
     (out_dir / f"{model_name}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
+    epochs_history = {key: [float(x) for x in history.history[key]] for key in HISTORY_KEYS}
+    (out_dir / f"{model_name}.history.json").write_text(json.dumps({"model": model_name, **epochs_history}) + "\n")
     return best, record
 
 
@@ -132,8 +149,14 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="default: 15 for cnn1, 25 for cnn2 (EarlyStopping may stop sooner)")
     parser.add_argument("--batch-size", type=int, help="default: 256 for cnn1, 128 for cnn2")
     parser.add_argument("--seed", type=int, default=109)
-    parser.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parents[1] / "data"))
+    parser.add_argument("--out", default=str(SHIPPED),
+                        help="folder for the model, its provenance and history (default: the shipped data/)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     args = parser.parse_args(argv)
+    target = pathlib.Path(args.out) / f"{args.model}.keras"
+    if target.exists() and not args.overwrite:
+        parser.error(f"{target} exists (the shipped model, if --out is data/): pass --out another folder, "
+                     "or --overwrite to replace it")
     defaults = DEFAULTS[args.model]
     data = load_horse2zebra(args.source, data_dir=args.data_dir)
     command = " ".join(["python -m cnnlab.train"] + (argv if argv is not None else sys.argv[1:]))
