@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,9 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "source" / "sec02"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import host  # noqa: E402
 
 # Run in the child process: prints {"seconds": ..., "images": ..., ...} as JSON.
 CHILD = r"""
@@ -97,30 +99,7 @@ def _child(cache):
 def machine():
     from importlib import metadata
 
-    return {
-        "cpu_model": _proc_field("/proc/cpuinfo", "model name") or platform.processor(),
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)),
-        "memory_gib": _memory_gib(),
-        "versions": {name: metadata.version(name) for name in ("numpy", "scikit-image")},
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def _proc_field(path, field):
-    try:
-        for line in pathlib.Path(path).read_text().splitlines():
-            if line.startswith(field):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def _memory_gib():
-    kib = _proc_field("/proc/meminfo", "MemTotal")
-    return round(int(kib.split()[0]) / 2**20, 1) if kib else None
+    return host.describe(versions={name: metadata.version(name) for name in ("numpy", "scikit-image")})
 
 
 def markdown(result):

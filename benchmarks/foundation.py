@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import statistics
 import sys
 import tempfile
@@ -21,6 +20,9 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "source" / "sec02"))
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import host  # noqa: E402
 
 import cnnlab  # noqa: E402,F401  (sets TensorFlow's environment before Keras imports it)
 import keras  # noqa: E402
@@ -121,32 +123,8 @@ class EpochClock(keras.callbacks.Callback):
 # --- where it was measured --------------------------------------------------------------------
 
 def machine():
-    return {
-        "cpu_model": _proc_field("/proc/cpuinfo", "model name") or platform.processor(),
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)),
-        "memory_gib": _memory_gib(),
-        "device": cnntrain.device_name(),
-        "keras_backend": keras.backend.backend(),
-        "versions": cnntrain.library_versions(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def _proc_field(path, field):
-    try:
-        for line in pathlib.Path(path).read_text().splitlines():
-            if line.startswith(field):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def _memory_gib():
-    kib = _proc_field("/proc/meminfo", "MemTotal")
-    return round(int(kib.split()[0]) / 2**20, 1) if kib else None
+    return host.describe(device=cnntrain.device_name(), keras_backend=keras.backend.backend(),
+                         versions=cnntrain.library_versions())
 
 
 def markdown(result):
