@@ -111,6 +111,12 @@ def _insert_after(grade_id, cell):
     return edit
 
 
+def _append(cell):
+    def edit(nb):
+        nb.cells.append(cell)
+    return edit
+
+
 def _delete_cell(grade_id):
     def edit(nb):
         nb.cells.remove(_cell(nb, grade_id))
@@ -275,8 +281,10 @@ CLASS = [
             flagged=True),
     Student("uma", "allocates 51 GB in her feature maps (MemoryError: that exercise only)",
             answers={"get_feature_maps": _hogging_feature_maps}, zero=("get_feature_maps",)),
-    Student("vic", "starts a thousand processes after the last test",
-            edit=_insert_after("test_saliency_graphs", nbformat.v4.new_code_cell(_FORK))),
+    # At the very end: a kernel that has used up its processes dies in the next cell that starts threads
+    # (TensorFlow does), and nbgrader then keeps nothing of the notebook: graded from its records and flagged.
+    Student("vic", "starts a thousand processes in the last cell, after every test",
+            edit=_append(nbformat.v4.new_code_cell(_FORK))),
     Student("ty", "his Grad-CAM never ends on the grader's models: its test cell is stopped after 120 s",
             answers={"gradcam": _stalling_gradcam}, zero=("gradcam",), flagged=True),
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
