@@ -74,10 +74,7 @@ def main(argv=None):
         "same_bytes_every_run": True,
     }
     out = pathlib.Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "data.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(result))
-    print(json.dumps(result, indent=2))
+    host.save(result, out, markdown)
 
 
 def _parse(argv):

@@ -10,7 +10,6 @@ includes tracing and compilation, so the figure to compare is the last (here: se
 """
 import argparse
 import datetime
-import json
 import os
 import pathlib
 import statistics
@@ -50,10 +49,7 @@ def main(argv=None):
         "training": training,
     }
     out = pathlib.Path(args.out) if args.out else _default_out(args.device_label)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(result))
-    print(json.dumps(result, indent=2))
+    host.save(result, out, markdown)
 
 
 def _parse(argv):

@@ -1,4 +1,5 @@
-"""Where a benchmark ran: the description of this machine that each benchmark's results record."""
+"""What every benchmark shares: the description of the machine its results record, and writing them (JSON and Markdown)."""
+import json
 import os
 import pathlib
 import platform
@@ -30,3 +31,11 @@ def _proc_field(path, field):
 def _memory_gib():
     kib = _proc_field("/proc/meminfo", "MemTotal")
     return round(int(kib.split()[0]) / 2**20, 1) if kib else None
+
+
+def save(result, out, markdown):
+    """Write ``result`` to ``out`` (JSON) and ``markdown(result)`` beside it (.md); print the JSON."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(result))
+    print(json.dumps(result, indent=2))
