@@ -17,7 +17,8 @@ print a table of the class.
 A student is done once ``autograded/<student>/sec02/verification/summary.json`` records their graded
 submission: a batch that is stopped, however, loses nothing done, and the next run grades the rest.
 Exits non-zero only when the grading machinery itself fails (a submission it could not grade, after a
-retry, is listed as an error), never because of a student's notebook.
+retry, is listed as an error; an exercise on which the judge itself failed is flagged and judged again by the
+next run), never because of a student's notebook.
 """
 import argparse
 import contextlib
@@ -222,7 +223,7 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
     todo = []
     for student in students:
         before = None if force else done_before(course, student)
-        if before is not None and "error" not in before:
+        if before is not None and "error" not in before and "faults" not in before:
             summaries[student] = before
             print(f"unchanged: {student}", flush=True)
         else:
@@ -263,11 +264,18 @@ def reconcile(course, student, verdict, notes):
             in_kernel = (grade.auto_score or 0.0) if grade else 0.0
             outcome = verdict["exercises"][name]
             points = float(EXERCISES[name]) if outcome["passed"] else 0.0
-            if points > in_kernel:
+            message = outcome["message"]
+            upstream = [other for other in calls(name) if not verdict["exercises"][other]["passed"]]
+            if "fault" in outcome:
+                flags.append(f"{name}: the grader failed on it ({outcome['fault']}); the next run grades it again")
+            elif points > in_kernel and upstream:  # its own test cell called the student's wrong helpers
+                message = (f"correct; its visible test failed because of {' and '.join(upstream)}, which the grader "
+                           "replaced with correct versions to judge it")
+            elif points > in_kernel:
                 flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the judge {points:g}")
             if grade is not None:  # set on every run: a regraded submission must not keep an old override
                 grade.manual_score = points if points != in_kernel else None
-            exercises[name] = {"points": points, "message": outcome["message"]}
+            exercises[name] = {"points": points, "message": message}
         for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
             if grade is not None:
                 grade.needs_manual_grade = bool(flags)
@@ -277,7 +285,16 @@ def reconcile(course, student, verdict, notes):
             with contextlib.suppress(MissingEntry):
                 gb.find_comment(cell, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student).auto_comment = text
         gb.db.commit()
-    return {"student": student, "exercises": exercises, "flags": flags, "pictures": verdict.get("pictures", {})}
+    faults = [name for name, outcome in verdict["exercises"].items() if "fault" in outcome]
+    return {"student": student, "exercises": exercises, "flags": flags, "pictures": verdict.get("pictures", {}),
+            **({"faults": faults} if faults else {})}
+
+
+def calls(name):
+    """The other exercises whose functions exercise ``name`` calls (its judge records it with correct ones)."""
+    from autograder import exercises
+
+    return getattr(exercises.get(name), "CALLS", ())
 
 
 def comments(exercises, flags):
@@ -410,11 +427,14 @@ def main(argv=None):
               file=sys.stderr)
         return 130
     errors = [s["student"] for s in summaries if "error" in s]
+    faults = [f"{s['student']} ({', '.join(s['faults'])})" for s in summaries if "faults" in s]
     if errors:
         print(f"not graded, because the grading machinery failed: {', '.join(errors)}; run this again to retry them",
               file=sys.stderr)
-        return 2
-    return 0
+    if faults:
+        print(f"not judged, because the grader itself failed on these exercises: {'; '.join(faults)}; they are "
+              "flagged, and the next run grades them again", file=sys.stderr)
+    return 2 if errors or faults else 0
 
 
 if __name__ == "__main__":

@@ -59,10 +59,11 @@ def stop_all():
 
 
 def environment():
-    """nbgrader must find this Python's alembic, and kernels must get TensorFlow's settings."""
+    """nbgrader must find this Python's alembic, and kernels must get TensorFlow's settings: no oneDNN (see
+    cnnlab/__init__.py), no log lines, and full float32 on a GPU (no TF32, see exercises/base.full_float32)."""
     bin_dir = str(pathlib.Path(sys.executable).parent)
     return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
-                TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
+                TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", NVIDIA_TF32_OVERRIDE="0")
 
 
 def digest(data):
@@ -90,7 +91,7 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
             (submitted / name).write_bytes(data)
         notes = restore_test_cells(submitted / NOTEBOOK)
         start = time.perf_counter()
-        notes += autograde(course, student, sandboxed, limits, timeout)
+        notes += run_notebook(course, student, sandboxed, limits, timeout)
         if not (course / "autograded" / student / ASSIGNMENT / NOTEBOOK).exists():
             notes += stand_in(course, student, sandboxed, limits, timeout)
         autograded = course / "autograded" / student / ASSIGNMENT
@@ -160,24 +161,61 @@ def restore_test_cells(path):
             for name in missing]
 
 
+KERNEL_DIED = "Kernel died"
+
+
+def run_notebook(course, student, sandboxed, limits, timeout):
+    """nbgrader's autograde of the submission, run once more if its kernel died; returns notes.
+
+    A kernel killed from outside (the machine's OOM killer, an operator) says nothing about the notebook: the
+    second run grades it in full. A kernel that dies again dies of the notebook itself: it is graded from what
+    its hidden tests recorded before it died, and since nbgrader then keeps nothing, its page in formgrader is
+    the student's own cells, not executed, headed by what happened.
+    """
+    notes = autograde(course, student, sandboxed, limits, timeout)
+    if not _died(notes):
+        return notes
+    notes = autograde(course, student, sandboxed, limits, timeout)
+    if not _died(notes):
+        return notes
+    notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
+    path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    _head(path, "**Stand-in written by the grader.** The kernel died while this notebook ran, on a second try too. "
+                "These are the student's cells, not executed: the autograded scores come from what the hidden tests "
+                "recorded before the kernel died.")
+    return notes + autograde(course, student, sandboxed, limits, timeout, execute=False)
+
+
+def _died(notes):
+    return any(note.startswith(KERNEL_DIED) for note in notes)
+
+
+def _head(path, text, nb=None):
+    """Write the notebook ``nb`` (default: the one at ``path``) to ``path``, headed by a markdown cell."""
+    import nbformat
+
+    nb = nb or nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    nbformat.write(nb, path)
+
+
 def stand_in(course, student, sandboxed, limits, timeout):
     """A file nbgrader cannot read still gets a page in formgrader, where the TA can comment and grade it:
-    the release notebook, headed by what was wrong with the file, is autograded in its place (every exercise
-    scores 0). The file handed in stays as it was in the course's submitted/. Returns notes."""
+    the release notebook, headed by what was wrong with the file, takes its place, unexecuted (nothing was
+    recorded: every exercise scores 0). The file handed in stays as it was in the course's submitted/.
+    Returns notes."""
     import nbformat
 
     path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
     why = unreadable(path)
     if why is None:  # a readable notebook that nbgrader still failed on: no stand-in would be fair to it
         return []
-    nb = nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-        f"**Stand-in written by the grader.** The file handed in as `{NOTEBOOK}` could not be read as a notebook "
-        f"({why}). This is the release notebook in its place, so that its page can be graded and commented: "
-        "every exercise scores 0 unless a person decides otherwise."))
-    nbformat.write(nb, path)
+    _head(path, f"**Stand-in written by the grader.** The file handed in as `{NOTEBOOK}` could not be read as a "
+                f"notebook ({why}). This is the release notebook in its place, so that its page can be graded and "
+                "commented: every exercise scores 0 unless a person decides otherwise.",
+          nb=nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4))
     return ["graded a stand-in (the release notebook) in place of the unreadable file",
-            *autograde(course, student, sandboxed, limits, timeout)]
+            *autograde(course, student, sandboxed, limits, timeout, execute=False)]
 
 
 def unreadable(path):
@@ -205,15 +243,19 @@ def _remove_leftovers():
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def autograde(course, student, sandboxed, limits, timeout):
-    """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything."""
+def autograde(course, student, sandboxed, limits, timeout, execute=True):
+    """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything.
+
+    ``execute=False``: only nbgrader's page and gradebook entries, with no kernel, and the records of the last
+    run kept for the judge.
+    """
     command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student, "--force",
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
-               "--log-level=ERROR"]
+               "--log-level=ERROR"] + ([] if execute else ["--Execute.enabled=False"])
     records = course / "records"
-    for folder in (records, course / "runtime", course / "jupyter"):  # fresh for each run (see stand_in)
+    for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
         shutil.rmtree(folder, ignore_errors=True)
-    records.mkdir()
+    records.mkdir(exist_ok=True)
     env = dict(environment(), **{RECORDS: str(records)})
     if sandboxed:
         # The kernel has no network: it talks to nbgrader over Unix sockets in a folder both can see.
@@ -227,6 +269,8 @@ def autograde(course, student, sandboxed, limits, timeout):
         return [f"nbgrader's autograde did not finish within {timeout} s"]
     if code < 0:
         raise WorkerFailed(f"nbgrader autograde was killed (signal {-code})")
+    if code != 0 and "DeadKernelError" in output:
+        return [f"{KERNEL_DIED} while the notebook ran"]
     return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, student, output)}"]
 
 

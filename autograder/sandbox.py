@@ -36,7 +36,8 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"
 DEVICES = ("null", "zero", "full", "random", "urandom")
 DEFAULTS = {"memory_mb": 6144, "disk_mb": 512, "processes": 512}
 # The environment variables the command keeps: what Python, Jupyter and TensorFlow need, no one's secrets.
-ENVIRONMENT = ("PATH", "LANG", "LC_", "TZ", "TERM", "PYTHON", "JPY_", "TF_", "KERAS_", "CNNLAB_", "OMP_", "MPLBACKEND")
+ENVIRONMENT = ("PATH", "LANG", "LC_", "TZ", "TERM", "PYTHON", "JPY_", "TF_", "KERAS_", "CNNLAB_", "OMP_", "MPLBACKEND",
+               "NVIDIA_TF32_OVERRIDE")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

@@ -19,12 +19,18 @@ import numpy as np
 
 from autograder import catalogue, exercises
 from autograder.exercises import base
+from autograder.hidden import RECORDS
 
 GRADING_CODE = ("solutions", "autograder", "tools", "nbgrader")
 # Names whose attributes a student has no reason to reassign: doing so changes how checks behave.
 PROTECTED = {"np", "numpy", "tf", "tensorflow", "keras", "math", "plt", "sys", "builtins", "hidden", "autograder"}
 SUSPICIOUS_CALLS = {"set_custom_exc", "excepthook", "showtraceback", "get_objects", "_getframe"}
+# A notebook has no reason to search the disk or to run code it reads: a hunt for the grading files.
+HUNTING = {"walk": "walks the filesystem (os.walk)", "rglob": "searches folders recursively (rglob)",
+           "parents": "looks through the folders above it (.parents)", "exec": "runs code it builds or reads (exec)",
+           "eval": "runs code it builds or reads (eval)"}
 NOT_RUN = "was not checked: its test cell stopped before the hidden tests"
+NOT_JUDGED = "not judged yet: the grader failed on it (not the answer's fault); the next grading run judges it again"
 
 
 # --- reading the student's notebook ------------------------------------------------------------
@@ -80,6 +86,10 @@ def _suspicious_node(node):
         return [f"imports from {node.module}"]
     if isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_CALLS:
         return [f"uses {node.attr}"]
+    if isinstance(node, ast.Attribute) and node.attr in HUNTING:
+        return [HUNTING[node.attr]]
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") in HUNTING:
+        return [HUNTING[node.func.id]]
     if isinstance(node, ast.Attribute) and node.attr == "modules" and getattr(node.value, "id", "") == "sys":
         return ["uses sys.modules"]
     if isinstance(node, (ast.Assign, ast.AugAssign)):
@@ -88,22 +98,34 @@ def _suspicious_node(node):
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in PROTECTED]
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\b(solutions|autograder)\b", node.value):
         return ["names the grading code in a string"]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and RECORDS in node.value:
+        return ["names the folder of the grader's records"]
     return []
 
 
 # --- judging the records ------------------------------------------------------------------------
 
 def judge(name, record, expected, error=None):
-    """(passed, message) of one exercise's record; ``error``: what its test cell ended with, if anything."""
+    """{"passed", "message"} of one exercise's record, and "fault" when the grader itself failed on it.
+
+    ``error``: what its test cell ended with, if anything. A wrong answer raises AssertionError in the judge;
+    any other exception, on a record the recorders could have written, is the grader's own failure: no
+    points are taken for it, the submission is flagged and graded again by the next run.
+    """
     if record is None:
-        return False, f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"
+        return {"passed": False, "message": f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"}
+    if not base.well_formed(record):
+        return {"passed": False, "message": "its record is not one the grader writes: the notebook's own code wrote it"}
+    if record.get(base.TF32, False):
+        return {"passed": False, "message": NOT_JUDGED, "fault": "the answer was recorded with TF32 on"}
     try:
         exercises.get(name).judge(record, expected)
-        return True, ""
+        return {"passed": True, "message": ""}
     except AssertionError as err:
-        return False, str(err) or "wrong answer"
-    except Exception as err:  # noqa: BLE001 (a record the student's code wrote itself, in a shape no recorder makes)
-        return False, f"the record of this answer could not be judged ({type(err).__name__})"
+        message = str(err) or "wrong answer"
+        return {"passed": False, "message": f"{message} (its test cell ended with {error})" if error else message}
+    except Exception as err:  # noqa: BLE001 (the judge's own failure, whatever it is)
+        return {"passed": False, "message": NOT_JUDGED, "fault": f"{type(err).__name__}: {err}"[:300]}
 
 
 def verify(notebook_path, records_dir, references_dir, out_dir):
@@ -114,7 +136,7 @@ def verify(notebook_path, records_dir, references_dir, out_dir):
     except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
         message = f"the notebook could not be read ({type(err).__name__})"
         return {"exercises": {name: {"passed": False, "message": message} for name in catalogue.EXERCISES},
-                "suspicious": [], "stopped": [], "pictures": {}}
+                "suspicious": [], "stopped": [], "float32": [], "pictures": {}}
     verdict, records, expected, stopped = {}, {}, {}, []
     for name in catalogue.EXERCISES:
         expected[name] = base.load(references_dir, name)
@@ -126,9 +148,9 @@ def verify(notebook_path, records_dir, references_dir, out_dir):
             records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
         if records[name] is not None and "stopped" in records[name]:
             stopped.append(f"{name}: {records[name]['stopped']}")
-        passed, message = judge(name, records[name], expected[name], errors.get(name))
-        verdict[name] = {"passed": passed, "message": message}
-    return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped,
+        verdict[name] = judge(name, records[name], expected[name], errors.get(name))
+    float32 = [name for name, record in records.items() if record and record.get(base.TF32) is False]
+    return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped, "float32": float32,
             "pictures": compare_maps(records, expected, out_dir)}
 
 

@@ -8,6 +8,7 @@ notebook in one of the ways a real class does. ``expected.json`` beside each not
 each autograded exercise must get, and whether the grader must flag the submission for review.
 """
 import ast
+import copy
 import csv
 import inspect
 import json
@@ -100,20 +101,30 @@ def fill(student, release=RELEASE, references=None):
                 cell.source = f"{student.id}'s answer, to be read by the course staff."
     if student.edit:
         student.edit(nb)
+    _stable_ids(nb, student.id, release)
     return nb
+
+
+def _stable_ids(nb, student_id, release):
+    """Cells the student added get ids from their place, not at random: the same class is the same bytes, and
+    a second grading run finds nothing changed."""
+    known = {cell.id for cell in nbformat.read(release, as_version=4).cells}
+    for i, cell in enumerate(nb.cells):
+        if cell.id not in known:
+            cell.id = f"{student_id}-{i}"
 
 
 # --- ways of breaking a notebook ---------------------------------------------------------------
 
 def _insert_after(grade_id, cell):
     def edit(nb):
-        nb.cells.insert(nb.cells.index(_cell(nb, grade_id)) + 1, cell)
+        nb.cells.insert(nb.cells.index(_cell(nb, grade_id)) + 1, copy.deepcopy(cell))
     return edit
 
 
 def _append(cell):
     def edit(nb):
-        nb.cells.append(cell)
+        nb.cells.append(copy.deepcopy(cell))
     return edit
 
 
@@ -156,11 +167,20 @@ import pathlib, sys
 sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
 from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference itself"""
 
-_DISARM_CHECKS = """\
+_DISARM_CHECK = """\
 import pathlib, sys
 sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
-import autograder.checks  # a cheat: the hidden test cells import this same module object
-autograder.checks.check_gradcam = lambda answer: None"""
+from autograder import hidden  # a cheat: the hidden test cells call this same module's check
+_check = hidden.check
+hidden.check = lambda name, answer: None if name == "gradcam" else _check(name, answer)"""
+
+_FORGE_RECORDS = """\
+import os
+# a cheat: the grader's records, overwritten with maps that look perfect
+records = os.environ.get("CNNLAB_RECORDS", ".")
+perfect = {str(i): np.ones((128, 128)) for i in range(9)}
+np.savez(os.path.join(records, "gradcam.npz"), tf32=False, trained=np.ones((128, 128)), random=np.eye(128), **perfect)
+np.savez(os.path.join(records, "vanilla_saliency.npz"), **{str(i): np.array(["perfect"] * 3) for i in range(9)})"""
 
 _PATCH_NUMPY = """\
 np.allclose = lambda *args, **kwargs: True  # a cheat: every comparison passes
@@ -272,19 +292,29 @@ CLASS = [
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_SWALLOW))),
     Student("quin", "cheat: imports the reference solutions", blank=("vanilla_saliency", "gradcam"), flagged=True,
             edit=_insert_after("gradcam", nbformat.v4.new_code_cell(_IMPORT_REFERENCE))),
-    Student("sam", "cheat: disarms the hidden Grad-CAM check, with a Grad-CAM without ReLU",
-            answers={"gradcam": answers.gradcam_no_relu}, flagged=True,
-            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECKS))),
+    Student("sam", "cheat: disarms the hidden Grad-CAM check (hidden.check records nothing for it), with a "
+            "Grad-CAM without ReLU", answers={"gradcam": answers.gradcam_no_relu}, flagged=True,
+            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECK))),
+    Student("fin", "cheat: overwrites the grader's records with perfect-looking maps, after wrong saliency and "
+            "Grad-CAM", answers={"vanilla_saliency": answers.vanilla_saliency_no_abs, "gradcam": answers.gradcam_no_relu},
+            flagged=True, edit=_append(nbformat.v4.new_code_cell(_FORGE_RECORDS))),
     Student("xia", "cheat: her Grad-CAM runs the reference's file, found through a disguised path",
-            answers={"gradcam": _borrowed_gradcam}, zero=("gradcam",)),
+            answers={"gradcam": _borrowed_gradcam}, zero=("gradcam",), flagged=True),
     Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),
             flagged=True),
     Student("uma", "allocates 51 GB in her feature maps (MemoryError: that exercise only)",
             answers={"get_feature_maps": _hogging_feature_maps}, zero=("get_feature_maps",)),
-    # At the very end: a kernel that has used up its processes dies in the next cell that starts threads
-    # (TensorFlow does), and nbgrader then keeps nothing of the notebook: graded from its records and flagged.
-    Student("vic", "starts a thousand processes in the last cell, after every test",
-            edit=_append(nbformat.v4.new_code_cell(_FORK))),
+    # After the last test, before the cells that draw the maps: a kernel that has used up its processes dies
+    # in the next cell that starts threads (TensorFlow does), on the second try too. Graded from what its
+    # hidden tests recorded, flagged, and shown in formgrader as his cells, unexecuted.
+    Student("vic", "starts a thousand processes after the last test, and his kernel dies",
+            edit=_insert_after("test_saliency_graphs", nbformat.v4.new_code_cell(_FORK)), flagged=True),
+    Student("tia", "one mistake, upstream: prepare_image puts the channels first, so her saliency_graphs's "
+            "visible test fails; saliency_graphs itself is right",
+            answers={"prepare_image": answers.prepare_image_channels_first}),
+    # tests/conftest.py kills her kernel once from outside while she is graded, as the machine's OOM killer
+    # or an operator would: the second try grades her in full.
+    Student("kim", "the reference solutions; her kernel is killed once from outside while she is graded"),
     Student("ty", "his Grad-CAM never ends on the grader's models: its test cell is stopped after 120 s",
             answers={"gradcam": _stalling_gradcam}, zero=("gradcam",), flagged=True),
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
@@ -298,7 +328,7 @@ NAMES = {
     "ian": "Ian Gallagher", "jo": "Jo Petrov", "kai": "Kai Mensah", "lea": "Lea Fischer", "mo": "Mo Rahimi",
     "nia": "Nia Castillo", "oli": "Oli Novak", "pat": "Pat Okonkwo", "quin": "Quin Duarte", "sam": "Sam Whitfield",
     "xia": "Xia Chen", "rae": "Rae Sandoval", "uma": "Uma Iyer", "vic": "Vic Horvat", "ty": "Ty Baptiste",
-    "wes": "Wes Abernathy",
+    "wes": "Wes Abernathy", "fin": "Fin Oduya", "tia": "Tia Morales", "kim": "Kim Andersen",
 }
 
 

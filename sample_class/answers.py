@@ -251,6 +251,10 @@ def prepare_image_no_cast(img):
     return np.expand_dims(img, 0)
 
 
+def prepare_image_channels_first(img):
+    return np.asarray(img, dtype=np.float32).transpose(2, 0, 1)[np.newaxis]  # (1, 3, H, W), as PyTorch has it
+
+
 def model_modifier_replace_layer(m):
     m.get_layer(m.layers[-1].name).activation = keras.activations.get("linear")
     return m
@@ -353,7 +357,7 @@ MISTAKES = {
     "get_feature_maps": [get_feature_maps_transposed, get_feature_maps_wrong_layer],
     "vanilla_saliency": [vanilla_saliency_no_abs, vanilla_saliency_channel_mean, vanilla_saliency_softmax],
     "gradcam": [gradcam_no_relu, gradcam_through_softmax, gradcam_wrong_layer],
-    "prepare_image": [prepare_image_no_cast],
+    "prepare_image": [prepare_image_no_cast, prepare_image_channels_first],
     "model_modifier": [model_modifier_no_return, model_modifier_relu],
     "saliency_graphs": [saliency_graphs_no_abs, saliency_graphs_softmax, saliency_graphs_inverted_positive,
                         saliency_graphs_two_classes],

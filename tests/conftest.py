@@ -1,8 +1,11 @@
 """Shared set-up for the repository's own tests."""
 import os
 import pathlib
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -32,11 +35,50 @@ def grade(course, *args):
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory):
-    """A scratch course with the whole sample class graded by the main command (about a quarter of an hour)."""
+    """A scratch course with the whole sample class graded by the main command (about half an hour), during
+    which sample student kim's kernel is killed once from outside."""
     import sample_class
 
     course = sample_class.new_course(tmp_path_factory.mktemp("course"))
-    result = grade(course)
+    killer = KernelKiller("kim")
+    killer.start()
+    try:
+        result = grade(course)
+    finally:
+        killer.stop()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert killer.killed, "kim's kernel was never killed: the test of a kernel killed from outside did not happen"
     course.joinpath("first_run.txt").write_text(result.stdout)
     return course
+
+
+class KernelKiller(threading.Thread):
+    """Kills one student's grading kernel once, with SIGKILL, as the machine's OOM killer would: as soon as
+    its hidden tests have recorded something, so that the death comes in the middle of the notebook."""
+
+    def __init__(self, student):
+        super().__init__(daemon=True)
+        self.student, self.killed, self.done = student, None, threading.Event()
+
+    def run(self):
+        while not self.done.is_set() and self.killed is None:
+            for pid, course in _kernels():
+                if (course / "submitted" / self.student).is_dir() and any((course / "records").glob("*.npz")):
+                    os.kill(pid, signal.SIGKILL)
+                    self.killed = pid
+            time.sleep(0.2)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+
+def _kernels():
+    """(pid, private course folder) of every grading kernel running on this machine (see autograder/job.py)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "ipykernel_launcher" in argv and "-f" in argv and not any(a.endswith("sandbox.py") for a in argv):
+            yield int(pid), pathlib.Path(argv[argv.index("-f") + 1]).parent.parent  # <course>/runtime/kernel-*.json

@@ -171,3 +171,37 @@ def _ancestor_in(pid, pids):
         with open(f"/proc/{pid}/stat") as f:
             pid = int(f.read().rsplit(")", 1)[1].split()[1])
     raise AssertionError("the autograde runs in no worker of the cluster")
+
+
+def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next_run_grades_it(course, tmp_path):
+    """The grader's own failure is never the student's zero: here the reference answers of one exercise are
+    broken (Grad-CAM maps with no positive evidence left to judge by), so its judge raises. The submission is
+    flagged with the cause, the command says so and exits 2, and once the references are mended the next run
+    grades that student again, in full."""
+    import numpy as np
+
+    from autograder import verify
+    from autograder.exercises import base
+
+    env = dict(_env(), CNNLAB_REFERENCES=str(tmp_path / "references"))
+    computed = subprocess.run([sys.executable, "-m", "autograder.references"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, check=True)
+    folder = computed.stdout.strip().splitlines()[-1]
+    good = base.load(folder, "gradcam")
+    base.save(folder, "gradcam", dict(good, **{str(i): np.zeros((8, 8)) for i in range(len(base.MAP_CASES))}))
+
+    first = subprocess.run(_grade_command(course, "--students", "ada"), cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=1800)
+    assert first.returncode == 2 and "the grader itself failed" in first.stderr, first.stderr[-2000:]
+    summary = json.loads((course / "autograded" / "ada" / "sec02" / "verification" / "summary.json").read_text())
+    assert summary["faults"] == ["gradcam"] and summary["exercises"]["gradcam"]["message"] == verify.NOT_JUDGED
+    assert any(flag.startswith("gradcam: the grader failed on it (RuntimeError") for flag in summary["flags"])
+    assert {n: r["points"] for n, r in summary["exercises"].items() if n != "gradcam"} == {
+        n: float(p) for n, p in EXERCISES.items() if n != "gradcam"}, "the other exercises are graded as usual"
+
+    base.save(folder, "gradcam", good)
+    second = subprocess.run(_grade_command(course, "--students", "ada"), cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=1800)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "graded: ada" in second.stdout, "a submission the grader failed on is graded again by the next run"
+    _assert_expected(course, ["ada"])

@@ -71,3 +71,17 @@ def test_benchmark_report_and_readme_match_the_measured_figures():
         "run: python benchmarks/class_scale.py --render")
     assert class_scale.readme_section(result) in (ROOT / "README.md").read_text(), (
         "run: python benchmarks/class_scale.py --render")
+
+
+def test_the_sample_class_is_written_the_same_every_time(tmp_path):
+    """Byte for byte, from two processes: a second grading of the unchanged class regrades nobody."""
+    import subprocess
+    import sys
+
+    for run in ("first", "second"):
+        subprocess.run([sys.executable, "-m", "sample_class", str(tmp_path / run)], cwd=ROOT, check=True,
+                       capture_output=True)
+    first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path / "second"): p.read_bytes() for p in (tmp_path / "second").rglob("*") if p.is_file()}
+    assert first.keys() == second.keys() and len(first) > 26
+    assert [path for path in first if first[path] != second[path]] == []

@@ -106,14 +106,49 @@ def test_a_record_that_is_a_link_is_refused(tmp_path):
 
 
 def test_a_missing_record_fails_with_a_reason():
-    passed, message = verify.judge("gradcam", None, references.load("gradcam"))
-    assert not passed and "not checked" in message
+    outcome = verify.judge("gradcam", None, references.load("gradcam"))
+    assert not outcome["passed"] and "not checked" in outcome["message"] and "fault" not in outcome
 
 
 def test_a_record_in_a_shape_no_recorder_makes_fails_without_stopping_the_judge():
-    for forged in ({"0": np.array(["text"]), "trained": np.zeros(3)}, {"0": np.zeros((2, 2, 2, 2))}):
-        passed, message = verify.judge("gradcam", forged, references.load("gradcam"))
-        assert not passed and message
+    for forged in ({"0": np.array(["text"]), "trained": np.zeros(3)}, {"0": np.zeros((2, 2, 2, 2))},
+                   {"0.pair": np.ones(3), "tf32": False}):
+        outcome = verify.judge("gradcam", forged, references.load("gradcam"))
+        assert not outcome["passed"] and outcome["message"] and "fault" not in outcome, forged
+
+
+def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
+    out = {}
+    base.record(gradcam, ref.gradcam, out)  # a correct answer
+    flat = dict(references.load("gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(base.MAP_CASES))})
+    outcome = verify.judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
+    assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
+    assert "RuntimeError" in outcome["fault"]
+    assert verify.judge("gradcam", out, references.load("gradcam")) == {"passed": True, "message": ""}
+
+
+def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatch):
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(True)  # as on an NVIDIA GPU, by default
+    out = {}
+    base.record(exercises.get("conv_output_size"), ref.conv_output_size, out)
+    assert out[base.TF32] is False and not tf.config.experimental.tensor_float_32_execution_enabled()
+    assert verify.judge("conv_output_size", dict(out, tf32=True), references.load("conv_output_size"))["fault"]
+
+    tf.config.experimental.enable_tensor_float_32_execution(True)
+    seen = []
+    monkeypatch.setattr(exercises.get("conv_output_size"), "expected",
+                        lambda reference: seen.append(tf.config.experimental.tensor_float_32_execution_enabled()))
+    references.compute("conv_output_size")
+    assert seen == [False], "the references must be computed with TF32 off"
+
+
+def test_the_grading_kernel_is_told_to_stay_in_float32():
+    from autograder import job, sandbox
+
+    assert job.environment()["NVIDIA_TF32_OVERRIDE"] == "0"
+    assert "NVIDIA_TF32_OVERRIDE".startswith(sandbox.ENVIRONMENT), "the sandbox must pass it on to the kernel"
 
 
 def test_in_the_batch_the_hidden_check_only_records(tmp_path, monkeypatch):

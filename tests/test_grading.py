@@ -8,6 +8,7 @@ submission from one student, delivered as a zip, regrades that student only. Thi
 of the suite (about a quarter of an hour on 2 cores, two students at a time).
 """
 import csv
+import json
 import zipfile
 
 import nbformat
@@ -73,6 +74,38 @@ def test_formgrader_sees_flags_reasons_and_every_page(graded_course):
     assert "could not be read as a notebook" in stand_in.cells[1].source  # under the reasons for review
 
 
+def _summary(course, student):
+    return json.loads((course / "autograded" / student / "sec02" / "verification" / "summary.json").read_text())
+
+
+def test_a_mistake_costs_its_own_points_and_a_dead_kernel_still_has_a_page(graded_course):
+    course = graded_course
+    # tia's only mistake is upstream: saliency_graphs is judged with correct helpers, and needs no one's look
+    assert "because of prepare_image" in _summary(course, "tia")["exercises"]["saliency_graphs"]["message"]
+    # vic's kernel died twice: graded from his records, flagged, his page in formgrader is his cells, unexecuted
+    assert any(flag.startswith("Kernel died") for flag in _summary(course, "vic")["flags"])
+    page = nbformat.read(course / "autograded" / "vic" / "sec02" / "sec02.ipynb", as_version=4)
+    assert "The kernel died while this notebook ran" in page.cells[1].source  # under the reasons for review
+    assert any("sleepers" in cell.source for cell in page.cells), "his own cells"
+    assert not [cell for cell in page.cells if cell.cell_type == "code" and cell.outputs]
+    # kim's kernel was killed once from outside (tests/conftest.py): the second try graded her, nothing to review
+    assert _summary(course, "kim")["flags"] == []
+
+
+def test_answers_are_recorded_in_full_float32_in_the_graded_kernel(graded_course):
+    for student in ("ada", "ben", "kim"):
+        verdict = json.loads((graded_course / "autograded" / student / "sec02" / "verification" / "verdict.json").read_text())
+        assert sorted(verdict["float32"]) == sorted(EXERCISES), student
+
+
+def test_each_cheat_and_hunt_is_flagged_for_what_it_did(graded_course):
+    flags = {student: _summary(graded_course, student)["flags"] for student in ("sam", "fin", "xia")}
+    assert "notebook imports from autograder" in flags["sam"]
+    assert "notebook names the folder of the grader's records" in flags["fin"]
+    assert "notebook looks through the folders above it (.parents)" in flags["xia"]
+    assert "notebook runs code it builds or reads (exec)" in flags["xia"]
+
+
 def test_feedback_shows_maps_and_no_hidden_test(graded_course):
     course = graded_course
     grading_code = [*(ROOT / "autograder" / "exercises").glob("*.py"), ROOT / "solutions" / "sec02.py"]
@@ -83,17 +116,18 @@ def test_feedback_shows_maps_and_no_hidden_test(graded_course):
         assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
     fay = (course / "feedback" / "fay" / "sec02" / "report.html").read_text()
     assert "data:image/png;base64," in fay and "values outside [0, 1]" not in fay
-    # her transposed maps failed the visible test, so the hidden one never ran: the page says what the test said
+    # her transposed maps fail the judge and her visible test: the page says what each said
     assert "get_feature_maps" in fay and "expected (63, 63, 16), got (16, 63, 63)" in fay
 
 
 def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(graded_course, tmp_path):
     course = graded_course
     before = (course / "grades_by_exercise.csv").read_text()
-    again = grade(course, "--submissions", str(course / "submitted"))
+    again = grade(course)  # the main command again: the sample class is written anew, byte for byte the same
     assert again.returncode == 0, again.stderr[-3000:]
     assert "graded:" not in again.stdout, "an unchanged class must not be regraded"
     assert (course / "grades_by_exercise.csv").read_text() == before
+    assert "Warning" not in again.stdout + again.stderr, "the TA's console shows no library warnings"
 
     # dan, who handed in a blank notebook, hands in the reference solutions, through a zip
     fixed = sample_class.fill(sample_class.CLASS[0])

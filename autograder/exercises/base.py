@@ -120,11 +120,29 @@ def record(exercise, answer, out):
     A cell that runs out of time is interrupted (KeyboardInterrupt): what was recorded so far stays in
     ``out``, marked as stopped, and the interruption goes on, so that the notebook's time limit bounds the cost.
     """
+    out[TF32] = not full_float32()
     try:
         exercise.record(answer, out)
     except KeyboardInterrupt:
         out["stopped"] = "was stopped: its test cell ran out of time"
         raise
+
+
+TF32 = "tf32"  # the record's key that says whether TensorFlow could multiply in TF32 while it was made
+
+
+def full_float32():
+    """Switch TensorFlow's TF32 off; True when it is off.
+
+    On an NVIDIA GPU TensorFlow multiplies in TF32 by default, which moves a saliency map by up to 0.18 and a
+    Grad-CAM map by 0.025 (measured on an H200), against map tolerances of 0.05: the answers and the
+    references must both be computed in full float32, whatever machine grades. (``NVIDIA_TF32_OVERRIDE=0``
+    in the kernel's environment, ``job.environment``, does the same for the GPU libraries.)
+    """
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    return not tf.config.experimental.tensor_float_32_execution_enabled()
 
 
 def recorded(value):
@@ -172,6 +190,22 @@ def load(folder, name):
         raise ValueError(f"{path.name} is not a plain file")
     with np.load(path, allow_pickle=False) as npz:  # the student's code could have written this file
         return {key: _plain(npz[key]) for key in npz.files}
+
+
+def well_formed(values):
+    """Whether a record is one the recorders could have written: flags where they put flags, text where they put
+    text, and elsewhere numbers, a string or a flag (what a student's answer returned). Anything else was
+    written by the student's own code, and is judged wrong rather than taken for a fault of the grader."""
+    for key, value in values.items():
+        if key == TF32 or key.endswith((".pair", ".figure")):
+            ok = isinstance(value, bool)
+        elif key in ("stopped", "str", "repr") or key.endswith(".error"):
+            ok = isinstance(value, str)
+        else:
+            ok = isinstance(value, (bool, str)) or value.dtype.kind in "biuf"
+        if not ok:
+            return False
+    return True
 
 
 def _plain(array):

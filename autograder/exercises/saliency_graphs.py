@@ -12,6 +12,9 @@ from autograder.exercises.base import (GRADING_SEED, a_map, call, correlation, f
 # (no absolute value: 0.33 on cnn2; softmax left in place: 0.06 on the regional model; the positive-gradient
 # branch inverted: 0.10 on cnn2).
 MIN_R = 0.9
+# The exercises whose functions saliency_graphs calls: it is recorded with correct ones (``_correct_helpers``),
+# so that a mistake in those costs their own points only.
+CALLS = ("prepare_image", "model_modifier")
 CASES = [("cnn2", 1, False), ("cnn2", 2, True), ("regional", 3, False), ("regional", 0, True)]  # model, image, positive
 
 
@@ -56,7 +59,7 @@ def _correct_helpers(function):
     """While saliency_graphs is recorded, the helpers it calls from the two exercises before it are correct
     ones (a plain float32 batch, tf-keras-vis' ReplaceToLinear): a mistake in those loses their own points only."""
     namespace = getattr(function, "__globals__", {})
-    helpers = {"prepare_image": _float32_batch, "model_modifier": _linear_scores}
+    helpers = dict(zip(CALLS, (_float32_batch, _linear_scores)))
     saved = {name: namespace[name] for name in helpers if name in namespace}
     namespace.update(helpers)
     try:
