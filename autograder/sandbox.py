@@ -69,7 +69,7 @@ def available():
     with tempfile.TemporaryDirectory() as empty:
         result = subprocess.run(wrap([sys.executable, "-c", "pass"]), cwd=empty, capture_output=True, text=True)
     if result.returncode != 0:
-        return False, result.stderr.strip()[-300:] or f"it exited with {result.returncode}"
+        return False, (result.stderr.strip().splitlines() or [f"it exited with {result.returncode}"])[-1][-300:]
     if os.geteuid() == 0:
         return True, "Linux namespaces, the student's code under a uid of its own"
     return True, f"unprivileged Linux namespaces, the student's code under your own uid ({os.getuid()}) outside"
@@ -126,7 +126,9 @@ def _map_as_root(flags):
     ready = os.pipe()
     helper = os.fork()
     if helper == 0:
-        os.read(ready[0], 1)
+        os.close(ready[1])
+        if not os.read(ready[0], 1):  # the parent could not unshare, and gave up
+            os._exit(1)
         parent = os.getppid()
         for name in ("uid_map", "gid_map"):
             with open(f"/proc/{parent}/{name}", "w") as f:
