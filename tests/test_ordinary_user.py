@@ -82,7 +82,6 @@ def test_an_ordinary_user_grades_hostile_students_in_the_sandbox(ta_repo):
         want = sample_class.expected(ta_repo, student)
         assert sample_class.as_expected(rows[student], want), f"{student} ({want['about']}): {rows[student]}"
     assert _tracked(ta_repo) == before, "grading changed a file of the repository"
-    assert not list(ta_repo.rglob("filler.bin")), "the disk filler's file reached the TA's disk"
 
 
 def _tracked(repo):
