@@ -21,7 +21,8 @@ PROBE = textwrap.dedent("""
     import json, os, socket, sys
     port, home, shown, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     seen = {"uid": os.getuid(), "shown": open(shown).read(), "token": os.environ.get("GRADER_API_TOKEN"),
-            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+            "status": dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())}
     # what the grader's uid owns: its home, the gradebook, the reference, another student's notebook
     seen["found"] = [p for p in ("", "gradebook.db", "solutions/sec02.py", "submitted/bob/sec02/sec02.ipynb", ".ssh")
                      if os.path.exists(os.path.join(home, p))]
@@ -102,6 +103,7 @@ def test_sees_only_what_it_is_shown_and_writes_only_its_own_folders(box):
     assert seen["found"] == [], "it sees files of the grader's it was not shown"
     assert seen["token"] is None, "the grader's environment leaked into the sandbox"
     assert seen["processes"] == [1, 2], "it sees processes other than the sandbox's init and itself"
+    assert seen["status"]["CapEff"].strip() == "0" * 16 and seen["status"]["NoNewPrivs"].strip() == "1", seen["status"]
     assert seen["shown"] == "the checks" and seen["shown_writable"] == "Read-only file system"
     assert seen["network"] is not True, "it reached a port of the machine"
     assert (out / "result.txt").read_text() == "kept"
