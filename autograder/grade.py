@@ -388,14 +388,18 @@ def main(argv=None):
     parser.add_argument("--notebook-timeout", type=int, default=AUTOGRADE_TIMEOUT,
                         help="seconds for a whole notebook (nbgrader_config.py limits each cell)")
     parser.add_argument("--no-sandbox", action="store_true",
-                        help="run students' code without the sandbox (only where it cannot run, see sandbox.py)")
+                        help="run students' code without the sandbox (only where it cannot run: not Linux, or user namespaces switched off)")
     args = parser.parse_args(argv)
     course = pathlib.Path(args.course).resolve()
-    if not args.no_sandbox:
-        ok, why = sandbox.available()
+    if args.no_sandbox:
+        print("sandbox: none (--no-sandbox): students' code runs with your rights, and can read and change "
+              "whatever you can", flush=True)
+    else:
+        ok, which = sandbox.available()
         if not ok:
-            print(f"the sandbox cannot run here ({why}); --no-sandbox grades without it, at your risk", file=sys.stderr)
+            print(f"the sandbox cannot run here ({which}); --no-sandbox grades without it, at your risk", file=sys.stderr)
             return 2
+        print(f"sandbox: {which}", flush=True)
     try:
         with batch_lock(course):
             _must(nbgrader(course, "generate_assignment", ASSIGNMENT, "--force"), "nbgrader generate_assignment")

@@ -38,7 +38,8 @@ KERNEL_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/hidde
                "release/sec02")
 # What the judge reads: the grading code, the catalogue's notebook and the reference answers (below).
 VERIFY_READ = ("autograder", f"source/{ASSIGNMENT}/{NOTEBOOK}")
-SCRATCH = pathlib.Path(tempfile.gettempdir()) / "cnnlab-grading"  # <pid>-<random>/: one private course per job
+# <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
+SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
 
 
 class WorkerFailed(RuntimeError):
@@ -316,7 +317,9 @@ def _run(command, cwd, env, timeout):
     """(exit code, output) of a command in its own process group; (None, output) when it ran out of time."""
     if _stopping:
         raise WorkerFailed("the batch is stopping")
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    # No terminal of the grader's for a student's code: not its stdin, not its controlling terminal (a new session).
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, preexec_fn=_die_with_parent)
     _running.add(proc)
     try:

@@ -3,8 +3,9 @@
     python autograder/sandbox.py [--read PATH]... [--write PATH]... [--memory-mb N] [--disk-mb N]
                                  [--processes N] -- COMMAND...
 
-Plain Linux namespaces, nothing to install. The command runs as an unprivileged user (uid 1000 inside,
-an otherwise unused uid outside) in its own user, mount, PID and network namespaces:
+Plain Linux namespaces, nothing to install. The command runs as uid 1000 in its own user, mount, PID, IPC and
+network namespaces. Outside, that uid is an otherwise unused one when the grader is root (mapping it needs
+CAP_SETUID), and the grader's own uid otherwise (an unprivileged user namespace may map only its creator):
 
 * **files**: its root is an empty tmpfs holding read-only copies of the system folders and of Python (and
   of each ``--read`` path), nothing else. The working folder (the current one) is a private tmpfs of
@@ -13,12 +14,18 @@ an otherwise unused uid outside) in its own user, mount, PID and network namespa
 * **network**: none (the Jupyter kernel talks to nbgrader over Unix sockets, see ``autograde_config``).
 * **memory**: each process gets at most ``--memory-mb`` of data (``RLIMIT_DATA``): a bigger allocation
   raises ``MemoryError`` in the student's cell, and the rest of the notebook runs on.
-* **processes**: at most ``--processes`` tasks (threads included) for the sandbox's own uid
-  (``RLIMIT_NPROC``), so a fork bomb fails with ``BlockingIOError`` instead of exhausting the machine.
+* **processes**: at most ``--processes`` tasks (threads included) for uid 1000 in the sandbox's user namespace
+  (``RLIMIT_NPROC``, counted per namespace since Linux 5.14), so a fork bomb fails with ``BlockingIOError``
+  instead of exhausting the machine, and the grader's own processes do not count.
 * **leftovers**: when the command ends, or the sandbox is killed, every process in it is killed.
+* **privileges**: none: no capability after exec, ``no_new_privs`` (no setuid program gains any), a session
+  keyring of its own (not the grader's keys).
 
-Mapping a uid of its own needs root (CAP_SETUID), as on a grading server or container: ``available()``
-says whether this machine can, and ``python -m autograder.grade --no-sandbox`` grades without it.
+Why not bubblewrap: unprivileged, it uses the very same namespaces, and it would still need this file for what
+it does not do (the size-limited private copy of the working folder, the memory and process limits, the
+separate uid as root), so it would add a second mechanism and a package to install, and take nothing away.
+``available()`` says which sandbox this machine gets, or why none (not Linux, or unprivileged user namespaces
+switched off); ``python -m autograder.grade --no-sandbox`` grades without it.
 This file runs as a script (it is the command of the graded kernel), so it imports nothing of the course.
 """
 import argparse
@@ -28,12 +35,15 @@ import shutil
 import signal
 import sys
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG = 1
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+KEYCTL_JOIN_SESSION_KEYRING = 1
 STUDENT = 1000  # the uid and gid inside
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 DEVICES = ("null", "zero", "full", "random", "urandom")
+UNSHARE = "unshare (user namespaces switched off? sysctl user.max_user_namespaces)"
 DEFAULTS = {"memory_mb": 6144, "disk_mb": 512, "processes": 512}
 # The environment variables the command keeps: what Python, Jupyter and TensorFlow need, no one's secrets.
 ENVIRONMENT = ("PATH", "LANG", "LC_", "TZ", "TERM", "PYTHON", "JPY_", "TF_", "KERAS_", "CNNLAB_", "OMP_", "MPLBACKEND",
@@ -51,17 +61,19 @@ def wrap(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DE
 
 
 def available():
-    """(True, "") when this machine can run the sandbox, else (False, why)."""
+    """(True, which sandbox) when this machine can run the sandbox, else (False, why)."""
     import subprocess
     import tempfile
 
     if not sys.platform.startswith("linux"):
         return False, "the sandbox needs Linux namespaces"
-    if os.geteuid() != 0:
-        return False, "the sandbox maps a uid of its own for each submission, which needs root"
     with tempfile.TemporaryDirectory() as empty:
         result = subprocess.run(wrap([sys.executable, "-c", "pass"]), cwd=empty, capture_output=True, text=True)
-    return result.returncode == 0, result.stderr.strip()[-300:]
+    if result.returncode != 0:
+        return False, (result.stderr.strip().splitlines() or [f"it exited with {result.returncode}"])[-1][-300:]
+    if os.geteuid() == 0:
+        return True, "Linux namespaces, the student's code under a uid of its own"
+    return True, f"unprivileged Linux namespaces, the student's code under your own uid ({os.getuid()}) outside"
 
 
 def _check(result, what):
@@ -81,19 +93,18 @@ def run(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEF
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")  # die with whoever started us
     cwd = os.path.realpath(os.getcwd())
     writable = {os.path.abspath(p) for p in write}
-    student = 100000 + os.getpid()  # the student's uid outside: the live pid makes it the sandbox's own
-    ready = os.pipe()
-    helper = os.fork()
-    if helper == 0:  # stays in the parent namespaces, maps the sandbox's uids once it exists
-        os.read(ready[0], 1)
-        parent = os.getppid()
-        for name in ("uid_map", "gid_map"):
-            with open(f"/proc/{parent}/{name}", "w") as f:
-                f.write(f"0 0 1\n{STUDENT} {student} 1\n")
-        os._exit(0)
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET), "unshare")
-    os.write(ready[1], b"x")
-    os.waitpid(helper, 0)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+    if SYS_KEYCTL:  # fails only where keyrings are off, and then there is nothing to hide
+        _libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None)
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
+    if os.geteuid() == 0:
+        _map_as_root(flags)
+    else:  # the namespace's creator maps its own uid, once it has denied itself setgroups
+        uid, gid = os.getuid(), os.getgid()
+        _check(_libc.unshare(flags), UNSHARE)
+        for name, line in (("setgroups", "deny"), ("uid_map", f"{STUDENT} {uid} 1"), ("gid_map", f"{STUDENT} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(line)
     # Opened in the new mount namespace, before the new root hides them; binds are made from these.
     sources = {path: os.open(path, os.O_PATH) for path in _read_paths(read) | writable | {cwd}}
     # SIGINT reaches the whole process group (nbgrader interrupting a cell): only the command acts on it.
@@ -107,6 +118,26 @@ def run(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEF
             os._exit(125)
     _, status = os.waitpid(init, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def _map_as_root(flags):
+    """Unshare, with uid 0 and a uid of the sandbox's own outside (the live pid makes it so) mapped by a helper
+    that stays in the parent namespaces."""
+    student = 100000 + os.getpid()
+    ready = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        os.close(ready[1])
+        if not os.read(ready[0], 1):  # the parent could not unshare, and gave up
+            os._exit(1)
+        parent = os.getppid()
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{parent}/{name}", "w") as f:
+                f.write(f"0 0 1\n{STUDENT} {student} 1\n")
+        os._exit(0)
+    _check(_libc.unshare(flags), UNSHARE)
+    os.write(ready[1], b"x")
+    os.waitpid(helper, 0)
 
 
 def _read_paths(read):
@@ -207,9 +238,10 @@ def _become_student(memory_mb, processes, disk_mb):
     resource.setrlimit(resource.RLIMIT_DATA, (memory_mb << 20, memory_mb << 20))
     resource.setrlimit(resource.RLIMIT_FSIZE, (disk_mb << 20, disk_mb << 20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.setgroups([])
+    if os.geteuid() == 0:  # as the grader's uid, setgroups is denied: its groups stay, mapped to no group inside
+        os.setgroups([])
     os.setresgid(STUDENT, STUDENT, STUDENT)
-    # RLIMIT_NPROC counts the tasks of the sandbox's own uid outside, so it binds this sandbox alone.
+    # RLIMIT_NPROC counts the tasks of uid 1000 in this user namespace, so it binds this sandbox alone.
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     os.setresuid(STUDENT, STUDENT, STUDENT)  # drops every capability
 
