@@ -313,11 +313,12 @@ def write_roster(path, students=CLASS):
 
 
 def new_course(folder):
-    """A scratch nbgrader course root (this repository's config, source and release), to grade away from here."""
+    """A scratch nbgrader course root (this repository's config, formgrader templates, source and release), to grade
+    away from here."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
-    for name in ("source", "release"):
+    for name in ("source", "release", "formgrader_templates"):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 
