@@ -31,10 +31,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+# nbgrader's Gradebook.update_or_create_submission builds a submission's notebooks, grades and comments before it
+# adds them to its session, and SQLAlchemy warns at each step ("SAWarning: Object of type <SubmittedNotebook> not
+# in session, add operation along 'Notebook.submissions' will not proceed"); the whole submission is added and
+# committed right after. Harmless, and nothing the TA can act on: kept off the TA's console.
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session, add operation along",
+                        module=r"nbgrader\.api")
 
 from autograder import feedback, sandbox, workers  # noqa: E402
 from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL  # noqa: E402
