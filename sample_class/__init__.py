@@ -11,7 +11,6 @@ import ast
 import csv
 import inspect
 import json
-import os
 import pathlib
 import shutil
 import sys
@@ -20,10 +19,10 @@ from dataclasses import dataclass, field
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-# The answers import TensorFlow, which reads these when it is imported (see source/sec02/cnnlab/__init__.py).
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path[:0] = [str(ROOT), str(ROOT / "source" / "sec02")]
+# The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
+# its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
+import cnnlab  # noqa: E402, F401
 from autograder.catalogue import ANSWER_KEY, ASSIGNMENT, EXERCISES as POINTS, SOLUTION_CELL as CELL  # noqa: E402
 from sample_class import answers, styles  # noqa: E402
 from tools.build import solution_cells  # noqa: E402
