@@ -19,6 +19,9 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(ROOT / "exchange"))
 # Formgrader offers release and collect only once the folder exists (nbgrader makes the course's folders in it).
 with contextlib.suppress(OSError):
     os.makedirs(c.Exchange.root, exist_ok=True)
+# Formgrader's grading page loads MathJax from this server, not from the internet: the template that says so
+# (formgrader_templates/formgrade/mathjax.html.j2) comes before nbgrader's own.
+c.HTMLExporter.extra_template_basedirs.prepend([str(ROOT / "formgrader_templates")])
 # Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here"]
 

@@ -32,10 +32,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+# nbgrader's Gradebook.update_or_create_submission builds a submission's notebooks, grades and comments before it
+# adds them to its session, and SQLAlchemy warns at each step ("SAWarning: Object of type <SubmittedNotebook> not
+# in session, add operation along 'Notebook.submissions' will not proceed"); the whole submission is added and
+# committed right after. Harmless, and nothing the TA can act on: kept off the TA's console.
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session, add operation along",
+                        module=r"nbgrader\.api")
 
 from autograder import feedback, sandbox, workers  # noqa: E402
 from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL  # noqa: E402
@@ -341,15 +349,17 @@ def manual_scores(course, student):
     return scores
 
 
-def write_csv(course, summaries):
-    path = course / "grades_by_exercise.csv"
-    with path.open("w", newline="") as f:
+def write_csv(course):
+    """grades_by_exercise.csv, from every student's last summary: a run that graded some students (--students)
+    keeps the others' rows."""
+    everyone = sorted(course.glob(str(_summary_path(course, "*").relative_to(course))))
+    summaries = [json.loads(path.read_text()) for path in everyone]
+    with (course / "grades_by_exercise.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", *EXERCISES, "autograded", "flagged"])
         for s in summaries:
             points = [s["exercises"][name]["points"] for name in EXERCISES]
             writer.writerow([s["student"], *(f"{p:g}" for p in points), f"{sum(points):g}", "yes" if s["flags"] else ""])
-    _must(nbgrader(course, "export", "--to", str(course / "grades.csv")), "nbgrader export")
 
 
 def print_table(summaries):
@@ -418,7 +428,8 @@ def main(argv=None):
                                     scheduler=args.scheduler, sandboxed=not args.no_sandbox,
                                     limits={"memory_mb": args.memory_mb}, timeout=args.notebook_timeout)
             summaries = [summaries[s] for s in sorted(summaries)]
-            write_csv(course, summaries)
+            write_csv(course)
+            _must(nbgrader(course, "export", "--to", str(course / "grades.csv")), "nbgrader export")
             for summary in summaries:
                 if "error" not in summary:
                     feedback.write_report(course, summary, manual_scores(course, summary["student"]))

@@ -12,7 +12,6 @@ import copy
 import csv
 import inspect
 import json
-import os
 import pathlib
 import shutil
 import sys
@@ -21,10 +20,10 @@ from dataclasses import dataclass, field
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-# The answers import TensorFlow, which reads these when it is imported (see source/sec02/cnnlab/__init__.py).
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path[:0] = [str(ROOT), str(ROOT / "source" / "sec02")]
+# The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
+# its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
+import cnnlab  # noqa: E402, F401
 from autograder.catalogue import ANSWER_KEY, ASSIGNMENT, EXERCISES as POINTS, SOLUTION_CELL as CELL  # noqa: E402
 from sample_class import answers, styles  # noqa: E402
 from tools.build import solution_cells  # noqa: E402
@@ -343,11 +342,12 @@ def write_roster(path, students=CLASS):
 
 
 def new_course(folder):
-    """A scratch nbgrader course root (this repository's config, source and release), to grade away from here."""
+    """A scratch nbgrader course root (this repository's config, formgrader templates, source and release), to grade
+    away from here."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
-    for name in ("source", "release"):
+    for name in ("source", "release", "formgrader_templates"):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 

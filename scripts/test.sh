@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: sets up .venv, then runs pytest. Extra arguments go to pytest.
+# The test suite, from a fresh clone: sets up .venv, then runs pytest. Extra arguments go to pytest; without a test
+# file or folder among them (bash scripts/test.sh tests/test_data.py), it runs the whole suite.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 # The browser tests (tests/test_browser.py) drive Debian's headless Chromium through its chromedriver.
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
@@ -11,4 +12,8 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
          "the browser tests will be skipped" >&2
   fi
 fi
-python -m pytest tests "$@"
+suite=(tests)
+for arg in "$@"; do
+  if [ -e "${arg%%::*}" ]; then suite=(); fi  # a file, a folder, or a test in a file (tests/test_x.py::test_y)
+done
+python -m pytest "${suite[@]}" "$@"

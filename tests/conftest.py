@@ -21,8 +21,22 @@ for path in (ROOT, ASSIGNMENT):
         sys.path.insert(0, str(path))
 
 
+# Known-harmless warnings of the libraries, kept out of pytest's summary. pytest resets the warning filters for each
+# test, so the filters that the code under test sets when it is imported do not hold here and are repeated:
+# * Keras's "The structure of `inputs` doesn't match the expected structure" (cnnlab/__init__.py filters it too):
+#   tf-keras-vis 0.8.7 calls a single-input model with a list, and a model built on `model.inputs` (a list), as the
+#   reference's get_feature_maps does, is called with one tensor; Keras flattens either and computes the same.
+# * numpy's "__array__ implementation doesn't accept a copy keyword" (DeprecationWarning, about 130 in
+#   test_training.py): Keras 3.15's convert_to_numpy calls np.array on TensorFlow 2.21 variables during fit, whose
+#   __array__ predates numpy 2's copy argument; numpy then copies, as asked.
+HARMLESS_WARNINGS = ["ignore:The structure of `inputs` doesn't match the expected structure:UserWarning",
+                     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"]
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: grades whole notebooks end to end, minutes each (-m 'not slow' skips them)")
+    for line in HARMLESS_WARNINGS:
+        config.addinivalue_line("filterwarnings", line)
 
 
 def grade(course, *args):

@@ -2,7 +2,8 @@
 
 The harness is meant for any browser test (the TA's formgrader test too):
 
-* ``browser``: a Selenium Chrome driver (Debian's headless Chromium, 1600x1000) that keeps the browser console;
+* ``browser``: a Selenium Chrome driver (Debian's headless Chromium, 1600x1000, offline) that keeps the browser
+  console (``start_browser()`` makes one outside pytest);
   ``console(driver)`` returns every entry so far, ``severe(driver)`` the errors among them;
 * ``jupyter_server(folder, *args, app="lab", env=None)``: starts ``jupyter lab`` (or ``app="notebook"``) in
   ``folder`` on a free port with a random token, returns a ``Server`` (``.url``, ``.token``, ``.page(path)``,
@@ -10,7 +11,8 @@ The harness is meant for any browser test (the TA's formgrader test too):
 * ``shot(driver, name)``: a numbered screenshot in the test's output folder (printed with ``-s``);
 * JupyterLab helpers: ``open_notebook``, ``wait_kernel_idle``, ``is_dirty``, ``cell``, ``type_into_cell``,
   ``menu``, ``save``;
-* formgrader helpers: ``log_in``, ``text_of``.
+* formgrader helpers: ``log_in``, ``text_of``, ``open_grading_page`` (a submission's grading page, set up, and the
+  console errors it gave), ``assert_shortcuts_work`` (formgrade.js's keyboard shortcuts on that page).
 """
 import ast
 import contextlib
@@ -50,18 +52,29 @@ SOLUTIONS = ROOT / "solutions" / "sec02.py"
 
 # ----------------------------------------------------------------------------------------------------- harness
 
-@pytest.fixture
-def browser():
-    """Headless Chromium through Debian's chromedriver (no Selenium Manager), with the console log kept."""
+def start_browser():
+    """Headless Chromium through Debian's chromedriver (no Selenium Manager), with the console log kept.
+
+    It is offline, as a grading machine may be: every host name but the local server's fails to resolve, so a page
+    that needs the internet shows it in the console, wherever the tests run.
+    """
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000",
+                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.console_entries = []
+    return driver
+
+
+@pytest.fixture
+def browser():
+    """start_browser(), quit when the test ends."""
+    driver = start_browser()
     yield driver
     driver.quit()
 
@@ -371,6 +384,33 @@ def _shown(driver, css):
     return (found[0].get_attribute("value") or found[0].get_attribute("placeholder")) if found else None
 
 
+def open_grading_page(driver, server, submission_id, timeout=60):
+    """Opens formgrader's grading page of a submission and waits until its script has set the page up (MathJax has
+    typeset it, the keyboard shortcuts are registered); returns the console errors the page gave meanwhile."""
+    before = len(severe(driver))
+    driver.get(server.url + f"formgrader/submissions/{submission_id}/")
+    try:
+        wait(driver, lambda d: d.execute_script(
+            "return !!(window.formgrader && formgrader.loaded && window.MathJax && MathJax.loaded)"), timeout)
+    except TimeoutException:
+        raise AssertionError(f"the grading page of {submission_id} did not set itself up; "
+                             f"console errors: {severe(driver)[before:]}") from None
+    return severe(driver)[before:]
+
+
+def assert_shortcuts_work(driver):
+    """formgrade.js's Tab and Shift+Tab cycle through the page's score and comment boxes, wrapping round at either
+    end, which the browser's own focus order does not: Shift+Tab in the first box lands in the last, Tab there in
+    the first. (The page focuses its first box once MathJax has typeset it.)"""
+    boxes = driver.find_elements(By.CSS_SELECTOR, ".tabbable")
+    assert len(boxes) > 2, f"the grading page has {len(boxes)} score or comment boxes"
+    wait(driver, lambda d: d.switch_to.active_element == boxes[0], 10, "the first box is not focused")
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    wait(driver, lambda d: d.switch_to.active_element == boxes[-1], 10, "Shift+Tab did not wrap round to the last box")
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+    wait(driver, lambda d: d.switch_to.active_element == boxes[0], 10, "Tab did not wrap round to the first box")
+
+
 @pytest.mark.slow
 def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot, graded_course):
     import sample_class
@@ -405,8 +445,10 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     assert shown == flagged, f"flagged in formgrader: {sorted(shown)}, expected: {sorted(flagged)}"
     shot(browser, "submissions-flagged")
 
+    # each grading page is checked the same way: no console error (MathJax, served by this server, has typeset it)
     comment = f"#{SOLUTION_CELL['gradcam']}-comment"
-    browser.get(server.url + f"formgrader/submissions/{ids['kai']}/")
+    assert open_grading_page(browser, server, ids["kai"]) == []
+    assert_shortcuts_work(browser)
     wait(browser, lambda d: "its test cell was missing" in (_shown(d, comment) or ""), 60,
          "kai's Grad-CAM comment box does not say that its test cell was missing")
     assert "Flagged for review by the grader." in text_of(browser) and "gradcam: its test cell was missing" in text_of(
@@ -421,14 +463,14 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
                            browser.find_element(By.CSS_SELECTOR, "#test_gradcam"))
     shot(browser, "kai-put-back-test-cell")
 
-    browser.get(server.url + f"formgrader/submissions/{ids['jo']}/")
+    assert open_grading_page(browser, server, ids["jo"]) == []
     wait(browser, lambda d: "could not be read as a notebook" in text_of(d), 60, "jo's stand-in page")
     wait(browser, lambda d: _shown(d, "#test_gradcam") == "0", 60, "jo's stand-in scores")
     shot(browser, "jo-stand-in")
 
     # the TA grades one free-response answer by hand; nbgrader's export then counts it
     question = next(iter(QUESTIONS))
-    browser.get(server.url + f"formgrader/submissions/{ids['ada']}/")
+    assert open_grading_page(browser, server, ids["ada"]) == []
     wait(browser, lambda d: _shown(d, "#test_gradcam") == f"{EXERCISES['gradcam']:g}", 60, "ada's grades did not load")
     score = browser.find_element(By.CSS_SELECTOR, f"input#{question}")
     score.location_once_scrolled_into_view

@@ -1,0 +1,49 @@
+"""The TA's main command (autograder/grade.py), piece by piece, without grading a notebook: seconds."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+from autograder import grade
+from autograder.catalogue import ASSIGNMENT, EXERCISES
+from tests.conftest import ROOT
+
+
+def _summary(course, student, points, flags=()):
+    path = course / "autograded" / student / ASSIGNMENT / "verification" / "summary.json"
+    path.parent.mkdir(parents=True)
+    exercises = {name: {"points": points, "message": ""} for name in EXERCISES}
+    path.write_text(json.dumps({"student": student, "exercises": exercises, "flags": list(flags)}))
+
+
+def test_a_run_on_some_students_keeps_the_others_rows(tmp_path):
+    # ada was graded by an earlier run; this run (--students bob) graded bob only, whose summary it has just written
+    _summary(tmp_path, "ada", 1.0, ["gradcam: its test cell was missing"])
+    _summary(tmp_path, "bob", 0.0)
+    grade.write_csv(tmp_path)
+    with (tmp_path / "grades_by_exercise.csv").open() as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert sorted(rows) == ["ada", "bob"]
+    assert rows["ada"]["autograded"] == f"{len(EXERCISES):g}" and rows["ada"]["flagged"] == "yes"
+    assert rows["bob"]["autograded"] == "0" and rows["bob"]["flagged"] == ""
+
+
+def test_writing_a_submission_into_the_gradebook_puts_no_warning_on_the_console(tmp_path):
+    # in a process of its own, as the TA's command: pytest would show and reset the warnings filters itself
+    script = f"""
+import autograder.grade
+from nbgrader.api import Gradebook
+with Gradebook("sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+    gb.add_assignment("{ASSIGNMENT}")
+    gb.add_notebook("sec02", "{ASSIGNMENT}")
+    gb.add_grade_cell("test_gradcam", "sec02", "{ASSIGNMENT}", max_score=3, cell_type="code")
+    gb.add_solution_cell("gradcam", "sec02", "{ASSIGNMENT}")
+    gb.add_student("ada")
+    gb.update_or_create_submission("{ASSIGNMENT}", "ada")  # as grade.copy_scores does
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
+                                                                       os.environ["PATH"]])))  # nbgrader's alembic
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == ""
