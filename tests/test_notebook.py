@@ -126,3 +126,8 @@ def test_the_saliency_answer_says_what_the_ratios_say(executed):
     answer = _answer(executed, "answer_saliency")
     assert f"{min(ratios):.1f} to {max(ratios):.1f} times" in answer, (ratios, answer)
     assert "barely" not in answer
+    # "three quarters or more of every map lies on the background" (on the test images)
+    header = printed.splitlines().index(next(l for l in printed.splitlines() if l.split() == ["test", "shifted"]))
+    rows = [line for line in printed.splitlines()[header + 2:header + 5]]
+    shares = [float(line.split()[-2]) for line in rows]
+    assert "three quarters or more" in answer and len(shares) == 3 and max(shares) <= 0.25, rows
