@@ -53,7 +53,7 @@ def test_randomised_copies_reinitialise_from_the_output_back(model):
     for depth, (_, copy) in enumerate(copies, start=1):
         changed = [not all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), copy.get_layer(layer.name).get_weights()))
                    for layer in model.layers if layer.weights]
-        assert changed == [False] * (3 - depth) + [True] * depth
+        assert changed == [False] * (3 - depth) + [True] * depth, (depth, changed)
     assert [name for name, _ in maps.randomised_copies(model, depths=[3])] == ["conv"]
 
 
@@ -97,3 +97,15 @@ def test_the_blank_strip_of_the_shipped_maps_is_what_no_conv5_neuron_sees():
     assert 128 - 1 - seen == 12, "the notebook's question expects a 12-pixel strip"
     assert not strength[seen + 1:, :].any() and not strength[:, seen + 1:].any()
     assert strength[seen, :].any() and strength[:, seen].any()
+
+
+@pytest.mark.parametrize("stack, expected", [
+    ([(3, 1, 1)], 3),
+    ([(3, 1, 1), (3, 1, 2), (3, 1, 4)], 15),   # 1 + 2 + 4 + 8
+    ([(3, 2, 1), (3, 1, 1)], 7),               # 1 + 2, then 2 more at a jump of 2
+    ([(2, 1, 1), (3, 2, 1), (3, 2, 1), (2, 2, 1), (2, 2, 1)], 20),  # cnn1's convolutions
+])
+def test_the_measured_receptive_field_is_the_formula(stack, expected):
+    layers = [keras.layers.Conv2D(1, k, strides=s, dilation_rate=d) for k, s, d in stack]
+    measured, _ = maps.measured_receptive_field(layers, size=64)
+    assert measured == expected

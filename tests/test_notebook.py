@@ -131,3 +131,11 @@ def test_the_saliency_answer_says_what_the_ratios_say(executed):
     rows = [line for line in printed.splitlines()[header + 2:header + 5]]
     shares = [float(line.split()[-2]) for line in rows]
     assert "three quarters or more" in answer and len(shares) == 3 and max(shares) <= 0.25, rows
+
+
+def test_the_dilated_convolutions_measure_what_the_formula_says(executed):
+    printed = _printed(executed, "measured_receptive_field(")
+    found = re.findall(r"output (\d+) x \d+, receptive field measured (\d+), by receptive_field (\d+)", printed)
+    assert len(found) == 2, printed
+    for side, measured, formula in found:
+        assert measured == formula and int(side) == 64 - int(measured) + 1, printed

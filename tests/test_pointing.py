@@ -68,5 +68,5 @@ def test_pick_by_coat_takes_the_plainest_or_the_most_varied_large_enough_animal(
     small = np.zeros((8, 8), dtype=bool)
     small[0, :2] = True
     split = Split(images, np.zeros(3, dtype=np.int64), np.stack([small, MASK, MASK]))
-    assert pointing.pick_by_coat(split, plainest=False) == 1
-    assert pointing.pick_by_coat(split, plainest=True) == 2, "image 0 is plainer but its animal too small"
+    assert pointing.pick_by_coat(split, plainest=False, min_share=0.1) == 1
+    assert pointing.pick_by_coat(split, plainest=True, min_share=0.1) == 2, "image 0 is plainer but its animal too small"

@@ -51,3 +51,20 @@ def randomised_copies(model, depths=None, seed=0):
             copy.get_layer(name).set_weights(fresh.get_layer(name).get_weights())
         copies.append((weighted[-depth], copy))
     return copies
+
+
+def measured_receptive_field(layers_stack, size=64):
+    """Receptive field, in input pixels along one axis, of the central output neuron of convolutions stacked in
+    ``layers_stack`` (Keras Conv2D layers, built here on a one-channel ``size`` x ``size`` input), measured by the
+    gradient: the extent of the input pixels that change the neuron. Kernels are set to ones and biases to zero,
+    so that no weight cancels another's path."""
+    model = keras.Sequential([keras.Input((size, size, 1)), *layers_stack])
+    for layer in model.layers:
+        layer.set_weights([np.ones_like(w) if w.ndim > 1 else np.zeros_like(w) for w in layer.get_weights()])
+    image = tf.constant(np.ones((1, size, size, 1), dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        output = model(image)
+        centre = output[0, output.shape[1] // 2, output.shape[2] // 2, 0]
+    rows = np.flatnonzero(np.abs(np.asarray(tape.gradient(centre, image))[0, :, :, 0]).sum(axis=1))
+    return int(rows[-1] - rows[0] + 1), tuple(output.shape[1:3])
