@@ -10,7 +10,7 @@ from cnnlab import maps, plots
 
 @pytest.fixture(scope="module")
 def model():
-    keras.utils.set_random_seed(3)
+    keras.utils.set_random_seed(1000)  # not one of the seeds randomised_copies draws with (1, 2, 3)
     inputs = keras.Input((12, 12, 3))
     x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
     x = keras.layers.Flatten()(x)
