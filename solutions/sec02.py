@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from tf_keras_vis.saliency import Saliency
 from tf_keras_vis.utils.scores import CategoricalScore
-from cnnlab import models, plots, pointing
+from cnnlab import maps, models, plots, pointing
 from cnnlab.data import CLASS_NAMES, load_horse2zebra
 from cnnlab.deepdream import deepdream
 from cnnlab.evaluate import accuracy, provenance_note

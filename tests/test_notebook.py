@@ -77,3 +77,65 @@ def test_the_notebook_shows_the_accuracies_its_models_record(executed):
         record = json.loads((SOURCE.parent / "data" / f"{model}.provenance.json").read_text())
         assert (f"{model}: accuracy {record['test_accuracy']:.3f} on test, "
                 f"accuracy {record['shifted_accuracy']:.3f} on shifted") in printed, printed
+
+
+def _answer(nb, grade_id):
+    return next(cell.source for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_the_feature_map_answer_describes_the_images_shown(executed):
+    import keras
+    import numpy as np
+    from cnnlab import pointing
+    from cnnlab.data import load_horse2zebra
+
+    shown = re.search(r"zebra: trainB\[(\d+)\], horse: trainA\[(\d+)\]", _printed(executed, "pick_by_coat("))
+    assert shown, "the notebook says which images it shows"
+    data = load_horse2zebra("synthetic")
+    zebra_split, horse_split = data["trainB"], data["trainA"]
+    zebra, horse = int(shown[1]), int(shown[2])
+    conv1 = keras.models.load_model(SOURCE.parent / "data" / "cnn1.keras").get_layer("conv1")
+    edges = {name: pointing.coat_contrast(np.asarray(conv1(split.images[i][None]))[0], split.masks[i])
+             for name, split, i in (("zebra", zebra_split, zebra), ("horse", horse_split, horse))}
+    plain = [pointing.coat_contrast(image, mask) for image, mask in zip(horse_split.images[:100], horse_split.masks[:100])]
+    answer = _answer(executed, "answer_fmaps")
+    assert "plain coat" in answer and "along every stripe" in answer
+    # "plain coat": the horse's coat changes less than most horses'; "a flat region" against "along every stripe":
+    # inside the animal, conv1's maps change several times more on the zebra than on the horse.
+    assert pointing.coat_contrast(horse_split.images[horse], horse_split.masks[horse]) < np.percentile(plain, 25)
+    assert edges["zebra"] > 3 * edges["horse"], edges
+
+
+def test_the_rotation_answer_explains_what_the_notebook_prints(executed):
+    printed = _printed(executed, "np.rot90(")
+    accuracy = {int(turn): float(value) for turn, value in re.findall(r"rotated by\s+(\d+) degrees: accuracy (\d\.\d+)", printed)}
+    assert sorted(accuracy) == [0, 90, 180], printed
+    answer = _answer(executed, "answer_rotation")
+    # The answer's claims: a large drop at 90 degrees, none at 180.
+    assert accuracy[90] < accuracy[0] - 0.1 and abs(accuracy[180] - accuracy[0]) <= 0.02, accuracy
+    assert "180 degrees" in answer and "upside down" in answer
+    quoted = re.findall(r"\b\d\.\d{3}\b", answer)
+    assert sorted(quoted) == sorted(f"{value:.3f}" for value in accuracy.values()), (quoted, printed)
+
+
+def test_the_saliency_answer_says_what_the_ratios_say(executed):
+    printed = _printed(executed, "pointing.pointing_table(")
+    line = next(line for line in printed.splitlines() if line.startswith("test: on the animal"))
+    ratios = [float(value) for value in re.findall(r"(\d+\.\d\d) times", line)]
+    assert len(ratios) == 3, line
+    answer = _answer(executed, "answer_saliency")
+    assert f"{min(ratios):.1f} to {max(ratios):.1f} times" in answer, (ratios, answer)
+    assert "barely" not in answer
+    # "three quarters or more of every map lies on the background" (on the test images)
+    header = printed.splitlines().index(next(l for l in printed.splitlines() if l.split() == ["test", "shifted"]))
+    rows = [line for line in printed.splitlines()[header + 2:header + 5]]
+    shares = [float(line.split()[-2]) for line in rows]
+    assert "three quarters or more" in answer and len(shares) == 3 and max(shares) <= 0.25, rows
+
+
+def test_the_dilated_convolutions_measure_what_the_formula_says(executed):
+    printed = _printed(executed, "measured_receptive_field(")
+    found = re.findall(r"output (\d+) x \d+, receptive field measured (\d+), by receptive_field (\d+)", printed)
+    assert len(found) == 2, printed
+    for side, measured, formula in found:
+        assert measured == formula and int(side) == 64 - int(measured) + 1, printed

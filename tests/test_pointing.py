@@ -50,3 +50,23 @@ def test_the_table_explains_the_predicted_class_on_a_balanced_sample():
     assert table == {"test": {"animal's share of the image": 0.25, "maps": 1.0}}
     images, sample_labels, _ = pointing.balanced_sample(split, 4)
     assert list(sample_labels) == [0, 0, 1, 1]
+
+
+def test_coat_contrast_counts_changes_inside_the_animal_only():
+    stripes = np.tile([0.0, 1.0], (8, 4))  # vertical stripes: every horizontal neighbour differs by 1
+    assert pointing.coat_contrast(stripes, MASK) == 1.0
+    assert pointing.coat_contrast(np.ones((8, 8)), MASK) == 0.0
+    outline = np.where(MASK, 0.5, 0.0)  # the jump at the animal's edge is not its coat
+    assert pointing.coat_contrast(outline, MASK) == 0.0
+    assert pointing.coat_contrast(np.stack([stripes, np.ones((8, 8))], axis=-1), MASK) == 0.5
+
+
+def test_pick_by_coat_takes_the_plainest_or_the_most_varied_large_enough_animal():
+    images = np.zeros((3, 8, 8, 3))
+    images[1] = np.tile([0.0, 1.0], (8, 4))[..., None]
+    images[2] = np.tile([0.0, 0.5], (8, 4))[..., None]
+    small = np.zeros((8, 8), dtype=bool)
+    small[0, :2] = True
+    split = Split(images, np.zeros(3, dtype=np.int64), np.stack([small, MASK, MASK]))
+    assert pointing.pick_by_coat(split, plainest=False, min_share=0.1) == 1
+    assert pointing.pick_by_coat(split, plainest=True, min_share=0.1) == 2, "image 0 is plainer but its animal too small"

@@ -53,17 +53,41 @@ def show_maps(image, maps, titles, cmap="jet", alpha=0.5):
     return fig
 
 
-def plot_history(history, title=None):
+def show_signed(images, signed_maps, titles):
+    """Each image beside its signed map (H, W) in [-1, 1]: red pushes one way, blue the other, white neither."""
+    fig, ax = plt.subplots(1, 2 * len(images), figsize=(3.5 * 2 * len(images), 3.5))
+    for pair, image, signed, title in zip(np.reshape(ax, (-1, 2)), images, signed_maps, titles):
+        pair[0].imshow(image)
+        shown = pair[1].imshow(signed, cmap="bwr", vmin=-1, vmax=1)
+        pair[1].set_title(title)
+        fig.colorbar(shown, ax=pair[1], fraction=0.046)
+    for axis in np.ravel(ax):
+        axis.axis("off")
+    return fig
+
+
+def plot_history(history, title=None, patience=None):
     """Training and validation loss per epoch: from a Keras ``History``, its ``.history`` dict, or the JSON file
-    ``cnnlab.train`` saves beside a model."""
+    ``cnnlab.train`` saves beside a model. The epoch of the lowest val_loss is marked (the one ModelCheckpoint
+    keeps); with ``patience``, EarlyStopping's, so is the stop when training ran ``patience`` epochs past it."""
     if isinstance(history, (str, pathlib.Path)):
         history = json.loads(pathlib.Path(history).read_text())
     history = getattr(history, "history", history)
     fig, axis = plt.subplots(figsize=(6, 3.5))
     for key in ("loss", "val_loss"):
         axis.plot(range(1, len(history[key]) + 1), history[key], label=key)
+    best = best_epoch(history)
+    axis.axvline(best, color="green", linestyle="--", label=f"best val_loss: epoch {best} (kept)")
+    last = len(history["val_loss"])
+    if patience is not None and last - best >= patience:
+        axis.axvline(last, color="red", linestyle=":", label=f"early stop: epoch {last}, {patience} without improving")
     axis.set_xlabel("epoch")
     axis.legend()
     if title:
         axis.set_title(title)
     return fig
+
+
+def best_epoch(history):
+    """The epoch (from 1) of the lowest val_loss: the first one, on a tie, as ModelCheckpoint keeps it."""
+    return int(np.argmin(history["val_loss"])) + 1

@@ -6,8 +6,7 @@
 As the section's recap teaches: EarlyStopping on val_loss and a ModelCheckpoint that keeps the best
 epoch. The validation set is 10% of the training images, held out with the seed; the test splits are
 touched once, at the end, for the accuracies written in the provenance record: on the test splits
-(``data.test``, the background confounded with the class as in training) and, for the synthetic
-source, on the shifted splits (``data.shifted``, the confounder reversed). The per-epoch history goes
+(``data.test``) and, for the synthetic source, on the shifted splits (``data.shifted``). The per-epoch history goes
 beside the model. Plain Keras 3, so ``KERAS_BACKEND=jax`` trains on a GPU machine that has JAX but no
 TensorFlow.
 """

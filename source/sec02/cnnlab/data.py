@@ -9,17 +9,11 @@ images as float32 in [0, 1] at ``image_size`` x ``image_size``. The synthetic so
 animal's mask for every image, so that tests can check where saliency and Grad-CAM maps point, and
 the background each image stands on (``Split.backgrounds``).
 
-The synthetic data has a shortcut to find, as the real photographs do (zebras are mostly photographed
-on grass). The animals vary within each class: pose, size (the largest cropped by the frame), a fence
-in front of a third of them, horses of one colour, dappled, pinto or brindle (faint stripes), zebras
-with bold, thin, brown, broken or faint stripes; a faint zebra and a brindle horse look alike. The
-background is confounded with the class: in trainA/trainB (and so in the validation images that
-``cnnlab.train`` holds out of them) and in testA/testB, exactly ``round(CONFOUNDER * n)`` of a split's
-n images stand on their class's typical background (``TYPICAL_BACKGROUNDS``: zebras on grass, horses on
-gravel or brick), the others on the other class's; ``CONFOUNDER = 0.9``. Two more splits, ``shiftedA``
-(120 horses) and ``shiftedB`` (140 zebras), break the link: every horse stands on grass and every zebra
-on gravel or brick. A model that learnt the background scores high on ``data.test`` and low on
-``data.shifted``. Only the synthetic source has the shifted splits (``Horse2Zebra.has_shifted``).
+The synthetic source draws its images from pictures inside the scikit-image wheel (a horse silhouette
+under random poses, painted with a coat, over a textured background). Besides the four splits it
+gives two more test splits, ``shiftedA`` (120 horses) and ``shiftedB`` (140 zebras), drawn another way
+(``Horse2Zebra.shifted`` gives them together); only the synthetic source has them
+(``Horse2Zebra.has_shifted``).
 """
 from __future__ import annotations
 
@@ -34,7 +28,7 @@ import numpy as np
 
 # split name -> (label, number of images in the real horse2zebra set)
 SPLITS = {"trainA": (0, 1067), "trainB": (1, 1334), "testA": (0, 120), "testB": (1, 140)}
-# The synthetic source's test splits with the confounder reversed (the sizes of testA and testB).
+# The synthetic source's second pair of test splits (the sizes of testA and testB).
 SHIFTED_SPLITS = {"shiftedA": (0, 120), "shiftedB": (1, 140)}
 CLASS_NAMES = ("horse", "zebra")
 SOURCES = ("synthetic", "folder", "tfds")
@@ -92,14 +86,14 @@ class Horse2Zebra:
 
     @property
     def shifted(self):
-        """shiftedA then shiftedB: the test images with the background confounder reversed."""
+        """shiftedA then shiftedB, as ``test`` gives testA then testB."""
         if not self.has_shifted:
             raise DataUnavailable(self._no_shift())
         return _concat(self.splits["shiftedA"], self.splits["shiftedB"])
 
     def _no_shift(self):
         return (f"source {self.source!r} has no shifted test split: only source='synthetic' knows each "
-                "image's background and draws the split that reverses the confounder")
+                "draws the shifted splits")
 
 
 def load_horse2zebra(source="synthetic", *, data_dir=None, image_size=IMAGE_SIZE, seed=0):
@@ -209,7 +203,7 @@ def _tfds_splits(data_dir, image_size):
 
 GENERATOR_VERSION = 2
 BACKGROUNDS = ("grass", "gravel", "brick")
-# The background each class stands on "most of the time": zebras on grass, horses on gravel or brick.
+# The backgrounds each class stands on most of the time (the share: CONFOUNDER).
 TYPICAL_BACKGROUNDS = {0: ("gravel", "brick"), 1: ("grass",)}
 # The share of images of trainA/trainB/testA/testB on their class's typical background (exactly
 # round(CONFOUNDER * n) per split); the shifted splits put every image on the other class's one.

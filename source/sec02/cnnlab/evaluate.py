@@ -2,9 +2,8 @@
 
     python -m cnnlab.evaluate
 
-Two accuracies per model: on the test splits (``data.test``, the background confounded with the class
-as in training) and on the shifted splits (``data.shifted``, the confounder reversed). Each must be the
-recorded one, give or take one image (another CPU or BLAS can flip a prediction on the boundary).
+Two accuracies per model: on the test splits (``data.test``) and on the shifted splits
+(``data.shifted``). Each must be the recorded one, give or take one image (another CPU or BLAS can flip a prediction on the boundary).
 """
 import json
 import pathlib
@@ -44,15 +43,30 @@ def provenance_note(path, data):
     """What a model's provenance (``path``) says it was trained on, compared with ``data``: a model trained on
     other images is said out loud, with the command that retrains it on these."""
     record = json.loads(pathlib.Path(path).read_text())
-    shifted = record.get("shifted_accuracy")
-    note = (f"{record['model']}: trained on the {record['data_source']} data (confounder {record.get('confounder')}), "
-            f"{record['epochs_run']} epochs on {record['device']}; recorded test accuracy {record['test_accuracy']:.3f}"
-            + (f", shifted {shifted:.3f}" if shifted is not None else ""))
+    # Only what the model was trained on and where: the shifted accuracy is for the students to measure.
+    note = (f"{record['model']}: trained on the {record['data_source']} data, {record['epochs_run']} epochs "
+            f"(best {record.get('best_epoch')}) on {record['device']} with Keras on {record['keras_backend']}; "
+            f"recorded test accuracy {record['test_accuracy']:.3f}")
     if record["data_sha256"] == data.fingerprint:
         return note + ". These are the images it was trained on."
     return (note + f".\nWARNING: these {data.source!r} images are not the ones it was trained on, so what it learned "
             f"may not fit them. To train it on them: cd source/sec02 && python -m cnnlab.train --model "
             f"{record['model']} --source {data.source} --out trained_here (or MODELS_TRAINED = False here).")
+
+
+def seed_spread(path=DATA / "other-seeds.jsonl"):
+    """{model: {"test": (lowest, highest), "shifted": (lowest, highest), "seeds": [...]}} over the trainings
+    recorded in ``path`` (one JSON object per line: model, seed, test_accuracy, shifted_accuracy), to show how
+    much a retrained model's accuracies move with the seed alone."""
+    runs = [json.loads(line) for line in pathlib.Path(path).read_text().splitlines() if line.strip()]
+    spread = {}
+    for run in runs:
+        entry = spread.setdefault(run["model"], {"test": [], "shifted": [], "seeds": []})
+        entry["test"].append(run["test_accuracy"])
+        entry["shifted"].append(run["shifted_accuracy"])
+        entry["seeds"].append(run["seed"])
+    return {model: {"test": (min(e["test"]), max(e["test"])), "shifted": (min(e["shifted"]), max(e["shifted"])),
+                    "seeds": sorted(e["seeds"])} for model, e in sorted(spread.items())}
 
 
 def check(accuracies, record, data):

@@ -16,7 +16,8 @@ def _stem(inputs, filters, conv_dropout=None):
     x = layers.Conv2D(filters[0], 2, strides=1, padding="same", activation="relu", name="conv1")(inputs)
     x = layers.Conv2D(filters[1], 3, strides=2, activation="relu", name="conv2")(x)
     if conv_dropout is not None:
-        # Dropout between convolutions multiplies Bernoulli noise into whole feature maps.
+        # Plain Dropout zeroes single activations; neighbouring pixels of a feature map carry nearly the same
+        # information, so it regularises little here (SpatialDropout2D would drop whole feature maps).
         x = layers.Dropout(conv_dropout, name="conv_dropout")(x)
     x = layers.Conv2D(filters[2], 3, strides=2, activation="relu", name="conv3")(x)
     x = layers.Conv2D(filters[3], 2, strides=2, activation="relu", name="conv4")(x)

@@ -48,3 +48,27 @@ def print_table(table):
     print(f"{'':30s}" + "".join(f"{name:>18s}" for name in names))
     for row in table[names[0]]:
         print(f"{row:30s}" + "".join(f"{table[name][row]:18.2f}" for name in names))
+
+
+def coat_contrast(image, mask):
+    """Mean absolute change between horizontally neighbouring pixels that both lie in ``mask``.
+
+    ``image``: (H, W) or (H, W, C), the change averaged over channels; ``mask``: (H, W) bool. Vertical stripes
+    make it large, a plain coat small; pixels at the animal's outline or behind a fence do not count, as only
+    pairs inside the mask do."""
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim == 3:
+        change = np.abs(np.diff(image, axis=1)).mean(axis=-1)
+    else:
+        change = np.abs(np.diff(image, axis=1))
+    inside = mask[:, 1:] & mask[:, :-1]
+    return float(change[inside].mean()) if inside.any() else 0.0
+
+
+def pick_by_coat(split, plainest, n=20, min_share=1 / 6):
+    """Index, among ``split``'s first ``n`` images whose animal covers at least ``min_share`` of the frame, of
+    the one whose coat varies least (``plainest``) or most: the images a comparison of coats can show clearly."""
+    shares = split.masks[:n].mean(axis=(1, 2))
+    rows = [i for i in range(min(n, len(split))) if shares[i] >= min_share]
+    contrasts = [coat_contrast(split.images[i], split.masks[i]) for i in rows]
+    return rows[int(np.argmin(contrasts) if plainest else np.argmax(contrasts))]

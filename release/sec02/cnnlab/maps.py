@@ -1,0 +1,70 @@
+"""Gradient maps beyond the exercises: each logit's gradient, the signed map of a two-class model's logit
+difference, and copies of a model whose weights are re-initialised layer by layer (the sanity check of
+Adebayo et al., "Sanity checks for saliency maps", 2018).
+
+Logits are computed from the last layer's input, kernel and bias, so the softmax is never differentiated.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def logit_gradients(model, img):
+    """Gradient of each class's logit with respect to one image (H, W, 3): an array (n_classes, H, W, 3)."""
+    last = model.layers[-1]
+    features = keras.Model(model.inputs, last.input)
+    image = tf.constant(np.asarray(img, dtype=np.float32)[np.newaxis])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(image)
+        logits = (features(image, training=False) @ last.kernel + last.bias)[0]
+        scores = [logits[c] for c in range(logits.shape[-1])]
+    return np.stack([np.asarray(tape.gradient(score, image))[0] for score in scores])
+
+
+def cosine(a, b):
+    """Cosine of the angle between two arrays, flattened: -1 when one is a negative multiple of the other."""
+    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def signed_difference(model, img, towards=1, against=0):
+    """Gradient of logit ``towards`` minus logit ``against``, summed over colours: (H, W), signed, scaled so that
+    its largest absolute value is 1. Positive pixels push the decision towards class ``towards``."""
+    gradients = logit_gradients(model, img)
+    signed = (gradients[towards] - gradients[against]).sum(axis=-1)
+    peak = np.abs(signed).max()
+    return signed / peak if peak > 0 else signed
+
+
+def randomised_copies(model, depths=None, seed=0):
+    """[(layer name, copy)]: copies of ``model`` whose last ``depth`` weighted layers (for each of ``depths``;
+    default: 1, 2, ... all of them) are re-initialised with each layer's own initialisers, from the output back
+    (cascading randomisation); the name is the deepest layer re-initialised."""
+    weighted = [layer.name for layer in model.layers if layer.weights]
+    copies, weights = [], [np.asarray(w) for w in model.get_weights()]
+    for depth in depths or range(1, len(weighted) + 1):
+        keras.utils.set_random_seed(seed + depth)
+        fresh = keras.models.clone_model(model)  # new weights, drawn by each layer's initialisers
+        copy = keras.models.clone_model(model)
+        copy.set_weights(weights)
+        for name in weighted[-depth:]:
+            copy.get_layer(name).set_weights(fresh.get_layer(name).get_weights())
+        copies.append((weighted[-depth], copy))
+    return copies
+
+
+def measured_receptive_field(layers_stack, size=64):
+    """Receptive field, in input pixels along one axis, of the central output neuron of convolutions stacked in
+    ``layers_stack`` (Keras Conv2D layers, built here on a one-channel ``size`` x ``size`` input), measured by the
+    gradient: the extent of the input pixels that change the neuron. Kernels are set to ones and biases to zero,
+    so that no weight cancels another's path."""
+    model = keras.Sequential([keras.Input((size, size, 1)), *layers_stack])
+    for layer in model.layers:
+        layer.set_weights([np.ones_like(w) if w.ndim > 1 else np.zeros_like(w) for w in layer.get_weights()])
+    image = tf.constant(np.ones((1, size, size, 1), dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        output = model(image)
+        centre = output[0, output.shape[1] // 2, output.shape[2] // 2, 0]
+    rows = np.flatnonzero(np.abs(np.asarray(tape.gradient(centre, image))[0, :, :, 0]).sum(axis=1))
+    return int(rows[-1] - rows[0] + 1), tuple(output.shape[1:3])
