@@ -49,6 +49,14 @@ def get_feature_maps(model, layer_name, img):
 filter_order = "BCA"  # must equal autograder/answer_key.json, written by tools/make_figures.py
 
 
+def most_different_channels(model, layer_name, img_a, img_b, k=3):
+    """The k channels of `layer_name` whose mean activation differs most between two images (H, W, 3), largest
+    difference first: an array of k channel indices."""
+    mean_a = get_feature_maps(model, layer_name, img_a).mean(axis=(0, 1))
+    mean_b = get_feature_maps(model, layer_name, img_b).mean(axis=(0, 1))
+    return np.argsort(-np.abs(mean_a - mean_b), kind="stable")[:k]
+
+
 def vanilla_saliency(model, img, class_index):
     """Simonyan et al.'s saliency map of one class for one image: an (H, W) array in [0, 1]."""
     last = model.layers[-1]

@@ -139,3 +139,16 @@ def test_the_dilated_convolutions_measure_what_the_formula_says(executed):
     assert len(found) == 2, printed
     for side, measured, formula in found:
         assert measured == formula and int(side) == 64 - int(measured) + 1, printed
+
+
+def test_the_two_logits_gradients_are_nearly_opposite_as_the_text_says(executed):
+    printed = _printed(executed, "maps.cosine(")
+    cosines = [float(value) for value in re.findall(r"cosine of the two logits' gradients (-?\d\.\d+)", printed)]
+    text = next(cell.source for cell in executed.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "signed_md")
+    assert "nearly opposite" in text and "look alike" in text
+    assert len(cosines) == 2 and max(cosines) <= -0.9, printed
+
+
+def test_breakout_1b_shows_the_channels_the_students_function_finds(executed):
+    printed = _printed(executed, "most_different_channels(cnn1")
+    assert re.search(r"differ most between the zebra and the horse: \[\d+, \d+, \d+\]", printed), printed

@@ -20,17 +20,19 @@ def show_examples(split, n=4, title=None):
     return fig
 
 
-def show_channels(feature_maps, n=5, title=None, cmap="Blues_r"):
-    """The ``n`` channels that vary most over one image's feature maps, shaped (H, W, C) (channels last).
+def show_channels(feature_maps, n=5, title=None, cmap="Blues_r", channels=None):
+    """The ``n`` channels that vary most over one image's feature maps, shaped (H, W, C) (channels last), or the
+    ``channels`` given.
 
     Channels are shown in decreasing order of their spatial standard deviation, each titled with its index in
     the layer. Many channels after a ReLU do not respond to a given image at all: they are zero everywhere and
     would show as one flat colour, so the first channels by index are often not worth looking at.
     """
     feature_maps = np.asarray(feature_maps)
-    most_varied = np.argsort(-feature_maps.std(axis=(0, 1)), kind="stable")[:n]
-    fig, ax = plt.subplots(1, n, figsize=(3 * n, 3))
-    for channel, axis in zip(most_varied, np.ravel(ax)):
+    if channels is None:
+        channels = np.argsort(-feature_maps.std(axis=(0, 1)), kind="stable")[:n]
+    fig, ax = plt.subplots(1, len(channels), figsize=(3 * len(channels), 3), squeeze=False)
+    for channel, axis in zip(channels, np.ravel(ax)):
         axis.imshow(feature_maps[:, :, channel], cmap=cmap)
         axis.set_title(f"channel {channel}")
         axis.axis("off")
