@@ -231,5 +231,6 @@ def _same_setup(record):
 def test_shipped_model_learnt_the_shortcut(model_name, shipped):
     """High in distribution, but not perfect, and a clear drop where the background no longer goes with the class."""
     _, record = shipped[model_name]
-    assert 0.85 <= record["test_accuracy"] <= 0.98
+    # Not perfect: a few test images wrong (seeds 1 to 3 and 109 give cnn2 0.969 to 0.988, data/other-seeds.jsonl).
+    assert 0.85 <= record["test_accuracy"] and record["test_correct"] < record["test_images"]
     assert record["shifted_accuracy"] <= record["test_accuracy"] - 0.08
