@@ -49,7 +49,7 @@ def grade(course, *args):
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory):
-    """A scratch course with the whole sample class graded by the main command (about half an hour), during
+    """A scratch course with the whole sample class graded by the main command (about 20 minutes), during
     which sample student kim's kernel is killed once from outside."""
     import sample_class
 

@@ -5,7 +5,7 @@ gradebook) in a scratch course, then: every student's points, exercise by exerci
 written beside their submission; the flagged submissions are exactly the expected ones; the gradebook
 holds the same scores, the students' names, the flags and their reasons where formgrader shows them; the feedback shows no hidden test; a second run changes nothing, and a new
 submission from one student, delivered as a zip, regrades that student only. This is the slow test
-of the suite (about a quarter of an hour on 2 cores, two students at a time).
+of the suite (about 20 minutes on 2 cores, two students at a time).
 """
 import csv
 import json
