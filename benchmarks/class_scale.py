@@ -2,6 +2,7 @@
 
     python benchmarks/class_scale.py [--class-size 60]
     python benchmarks/class_scale.py --render     # class_scale.md and the README from class_scale.json again
+    python benchmarks/class_scale.py --students ada,dan,eve --class-size 4 --out /tmp/trial   # a trial of itself
 
 In one run, one configuration after the other, each in a fresh scratch course:
 1. the sample class (``sample_class/``, every student once) with ``autograder.grade --workers 1``, then ``--workers 2``;
@@ -47,10 +48,11 @@ MACHINES = (1, 2, 4, 8)  # the cluster sizes the estimate is given for, in machi
 
 # --- the classes --------------------------------------------------------------------------------
 
-def make_classes(folder, class_size):
-    """(sample class folder, its ids, large class folder, its ids), in nbgrader's submitted/ layout."""
+def make_classes(folder, class_size, students=None):
+    """(sample class folder, its ids, large class folder, its ids), in nbgrader's submitted/ layout; ``students``
+    (ids) keeps only those of the sample class."""
     sample = folder / "sample"
-    ids = sample_class.write(sample)
+    ids = sample_class.write(sample, [s for s in sample_class.CLASS if students is None or s.id in students])
     large = folder / "large"
     large_ids = []
     for n in range(class_size):
@@ -214,8 +216,8 @@ def regrade_one(course, ids):
     return seconds
 
 
-def measure(folder, class_size):
-    sample, ids, large, large_ids = make_classes(folder, class_size)
+def measure(folder, class_size, students=None):
+    sample, ids, large, large_ids = make_classes(folder, class_size, students)
     student_copy = folder / "student"
     shutil.copytree(ROOT / "release" / "sec02", student_copy)
     shutil.copy(sample / ids[0] / "sec02" / "sec02.ipynb", student_copy / "sec02.ipynb")  # ada: the reference
@@ -368,30 +370,37 @@ def with_readme_section(readme, result):
     return readme[:start] + readme_section(result) + readme[end:]
 
 
-def write(figures):
+def write(figures, out=RESULTS):
     result = summarise(figures)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "class_scale.json").write_text(json.dumps(result, indent=2) + "\n")
-    publish(result)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "class_scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    publish(result, out)
 
 
-def publish(result):
+def publish(result, out=RESULTS):
+    """class_scale.md in ``out``; and the README's section, when ``out`` is the repository's results."""
     text = report(result)
-    (RESULTS / "class_scale.md").write_text(text)
-    readme = ROOT / "README.md"
-    readme.write_text(with_readme_section(readme.read_text(), result))
+    (out / "class_scale.md").write_text(text)
+    if out == RESULTS:
+        readme = ROOT / "README.md"
+        readme.write_text(with_readme_section(readme.read_text(), result))
     print(text)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--class-size", type=int, default=60, help="submissions in the large class (default 60)")
+    parser.add_argument("--students", help="only these students of the sample class (a,b,c): a trial of the "
+                        "benchmark itself, best written elsewhere with --out")
+    parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="where the figures go (default: "
+                        "benchmarks/results, and the README)")
     parser.add_argument("--render", action="store_true", help="only write the .md and the README from the .json")
     args = parser.parse_args()
     if args.render:
-        return publish(json.loads((RESULTS / "class_scale.json").read_text()))
+        return publish(json.loads((args.out / "class_scale.json").read_text()), args.out)
+    students = args.students.split(",") if args.students else None
     with tempfile.TemporaryDirectory() as tmp:
-        write(measure(pathlib.Path(tmp), args.class_size))
+        write(measure(pathlib.Path(tmp), args.class_size, students), args.out.resolve())
 
 
 if __name__ == "__main__":
