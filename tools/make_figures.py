@@ -226,6 +226,7 @@ EPOCHS = 5
 BATCH_SIZE = 64
 VISUALISED = ("block1_conv2", "block3_conv1", "block4_conv2")  # shallow, middle, deep
 FILTERS_SHOWN = 9
+EXCITED = 0.25  # a candidate's picture must excite it at least this fraction of its layer's median
 AM_STEPS = 252  # gradient steps in all, shared equally by the scales
 AM_SCALES = 3  # optimise at 1/4, then 1/2, then full size: coarse structure first, fine detail last
 AM_LEARNING_RATE = 0.02
@@ -281,17 +282,45 @@ def train_vgg(data, seed=SEED, epochs=EPOCHS):
     }
 
 
-def most_active_filters(model, layer, images, count=FILTERS_SHOWN):
-    """The ``count`` channels of ``layer`` with the largest mean activation on ``images``, by index.
+def live_filters(model, layer, images):
+    """The channels of ``layer`` that respond at all (positive mean activation) on ``images``, by index.
 
-    Dead or nearly silent filters would give pictures that teach nothing.
+    Dead filters would give pictures that teach nothing.
     """
     import keras
 
     probe = keras.Model(model.inputs, model.get_layer(layer).output)
     # A plain call, not predict(): predict would trace a new graph for every probe.
     mean = keras.ops.convert_to_numpy(probe(images)).mean(axis=(0, 1, 2))
-    return sorted(int(i) for i in np.argsort(mean)[::-1][:count])
+    return [int(i) for i in np.flatnonzero(mean > 0)]
+
+
+def centre_activation(model, layer, images, filters):
+    """Each image's activation of its own filter's neuron at the centre of ``layer``'s feature map."""
+    import keras
+
+    probe = keras.Model(model.inputs, model.get_layer(layer).output)
+    out = keras.ops.convert_to_numpy(probe(images))
+    return out[np.arange(len(filters)), out.shape[1] // 2, out.shape[2] // 2, filters]
+
+
+def correlation_distances(pictures):
+    """1 - Pearson correlation between every two pictures' pixel values: 0 for the same picture (up to
+    brightness and contrast), about 1 for unrelated ones."""
+    v = np.array([np.asarray(p, dtype=float).ravel() for p in pictures])
+    v -= v.mean(axis=1, keepdims=True)
+    v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-12
+    return 1 - v @ v.T
+
+
+def most_different(pictures, count=FILTERS_SHOWN):
+    """Indices of ``count`` pictures chosen greedily to be far apart: first the one farthest from all the
+    others, then each time the one whose nearest chosen picture is farthest (farthest-point sampling)."""
+    distance = correlation_distances(pictures)
+    chosen = [int(np.argmax(distance.sum(axis=1)))]
+    while len(chosen) < min(count, len(pictures)):
+        chosen.append(int(np.argmax(distance[:, chosen].min(axis=1))))
+    return chosen
 
 
 def receptive_field_size(model, layer):
@@ -403,16 +432,32 @@ def letter_order(seed=SEED):
     return orders[np.random.default_rng(seed).integers(len(orders))]
 
 
+def filters_to_show(model, layer, sample, rng):
+    """The images and indices of the FILTERS_SHOWN filters of ``layer`` whose pictures differ most.
+
+    The most active filters of a deep layer all climb to the same picture, so the nine shown are chosen
+    from every live filter by their pictures: those whose own picture excites them at least EXCITED times
+    the median of the layer's filters (a picture its filter barely responds to says little about it), then
+    the nine most different from one another.
+    """
+    candidates = live_filters(model, layer, sample)
+    field = receptive_field_size(model, layer)
+    images = maximise(model, layer, candidates, optimised_size(field), rng)
+    reached = centre_activation(model, layer, images, candidates)
+    excited = np.flatnonzero(reached >= EXCITED * np.median(reached))
+    picked = sorted(excited[most_different([for_display(images[i], field) for i in excited])])
+    return images[picked], [candidates[i] for i in picked]
+
+
 def make_filter_figures(model, sample, order):
     """filters_A.png, filters_B.png, filters_C.png; returns the filters shown, by layer."""
-    shown = {layer: most_active_filters(model, layer, sample) for layer in VISUALISED}
+    shown = {}
     # Written in letter order, so that not even the files' times follow the depth; each layer has its
     # own seeded random numbers, so the order of writing cannot change a picture either.
     for letter, layer in sorted(zip(order, VISUALISED)):
-        field = receptive_field_size(model, layer)
         rng = np.random.default_rng([SEED, VISUALISED.index(layer)])
-        images = maximise(model, layer, shown[layer], optimised_size(field), rng)
-        save_grid(images, FIG_DIR / f"filters_{letter}.png", field)
+        images, shown[layer] = filters_to_show(model, layer, sample, rng)
+        save_grid(images, FIG_DIR / f"filters_{letter}.png", receptive_field_size(model, layer))
     return shown
 
 
@@ -456,7 +501,10 @@ def write_provenance(model, training, shown, path=FIGURES_JSON):
         "activation_maximisation": {
             "method": "gradient ascent on the pixels (tools/make_figures.py: maximise)",
             "visualised_layers": {layer: {"filters": shown[layer]} for layer in VISUALISED},
-            "filter_choice": "the most active on every 10th training image",
+            "filter_choice": (f"every filter with a positive mean activation on every 10th training image is "
+                              f"maximised; of those whose picture excites them at least {EXCITED} times the layer's "
+                              f"median, the {FILTERS_SHOWN} whose shown pictures differ most (greedy farthest-point "
+                              f"selection on 1 - the pictures' correlation)"),
             "objective": "the filter's neuron at the centre of its feature map, activation made linear",
             "start": "grey (0.5) plus noise of std 0.01",
             "steps": AM_STEPS,
