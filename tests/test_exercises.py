@@ -88,9 +88,9 @@ def test_the_judge_process_passes_the_references_without_importing_tensorflow(re
     """``python -m autograder.verify`` as the batch runs it, on real records: plain numpy, every exercise judged."""
     for name in catalogue.EXERCISES:
         references.load(name)  # computed here if no test before did
-    done = subprocess.run([sys.executable, "-c", JUDGE_PROCESS, str(catalogue.SOURCE), "--records", str(reference_records),
-                           "--references", str(references.folder()), "--out", str(tmp_path)],
-                          cwd=catalogue.ROOT, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-c", JUDGE_PROCESS, str(catalogue.SOURCE), "--records", str(reference_records),
+               "--references", str(references.folder()), "--out", str(tmp_path)]
+    done = subprocess.run(command, cwd=catalogue.ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", f"the judge's process imported {done.stdout.splitlines()[-1]}"
     verdict = json.loads((tmp_path / "verdict.json").read_text())["exercises"]
