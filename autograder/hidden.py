@@ -17,15 +17,15 @@ RECORDS = "CNNLAB_RECORDS"
 
 def check(name, answer):
     from autograder import exercises
-    from autograder.exercises import base
+    from autograder.exercises import inputs
 
     exercise, out = exercises.get(name), {}
     folder = os.environ.get(RECORDS)
     try:
-        base.record(exercise, answer, out)
+        inputs.record(exercise, answer, out)
     finally:
         if folder:
-            base.save(folder, name, out)
+            inputs.save(folder, name, out)
     if not folder:
         from autograder import references
 

@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from autograder import catalogue, exercises
-from autograder.exercises import base
+from autograder.exercises import judging
 from autograder.hidden import RECORDS
 
 GRADING_CODE = ("solutions", "autograder", "tools", "nbgrader")
@@ -114,9 +114,9 @@ def judge(name, record, expected, error=None):
     """
     if record is None:
         return {"passed": False, "message": f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"}
-    if not base.well_formed(record):
+    if not judging.well_formed(record):
         return {"passed": False, "message": "its record is not one the grader writes: the notebook's own code wrote it"}
-    if record.get(base.TF32, False):
+    if record.get(judging.TF32, False):
         return {"passed": False, "message": NOT_JUDGED, "fault": "the answer was recorded with TF32 on"}
     try:
         exercises.get(name).judge(record, expected)
@@ -139,17 +139,17 @@ def verify(notebook_path, records_dir, references_dir, out_dir):
                 "suspicious": [], "stopped": [], "float32": [], "pictures": {}}
     verdict, records, expected, stopped = {}, {}, {}, []
     for name in catalogue.EXERCISES:
-        expected[name] = base.load(references_dir, name)
+        expected[name] = judging.load(references_dir, name)
         if expected[name] is None:
             raise FileNotFoundError(f"no reference answers for {name} in {references_dir}")
         try:
-            records[name] = base.load(records_dir, name)
+            records[name] = judging.load(records_dir, name)
         except Exception as err:  # noqa: BLE001 (a file the student's code may have written)
             records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
         if records[name] is not None and "stopped" in records[name]:
             stopped.append(f"{name}: {records[name]['stopped']}")
         verdict[name] = judge(name, records[name], expected[name], errors.get(name))
-    float32 = [name for name, record in records.items() if record and record.get(base.TF32) is False]
+    float32 = [name for name, record in records.items() if record and record.get(judging.TF32) is False]
     return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped, "float32": float32,
             "pictures": compare_maps(records, expected, out_dir)}
 
@@ -169,9 +169,9 @@ def compare_maps(records, expected, out_dir):
         if not hasattr(exercise, "picture"):
             continue
         value, want = exercise.picture(records.get(name) or {}, expected[name])
-        want = base.rescaled(want)
+        want = judging.rescaled(want)
         shown = value is not None and isinstance(value, np.ndarray) and value.shape == want.shape
-        value = base.rescaled(value) if shown else None
+        value = judging.rescaled(value) if shown else None
         fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
         panels = [(expected[name]["image"], "grading image"), (value, "your map"), (want, "expected map"),
                   (None if value is None else np.abs(value - want), "difference")]

@@ -54,11 +54,21 @@ def test_release_gives_nothing_away():
     assert not any("solution" in str(p) or "answer" in str(p) for p in _files(RELEASE))
 
 
+def _points(notebook):
+    """{grade_id: points} of the cells nbgrader grades."""
+    meta = [cell.metadata.get("nbgrader", {}) for cell in notebook.cells]
+    return {m["grade_id"]: m["points"] for m in meta if m.get("grade")}
+
+
 def test_every_exercise_has_points_and_stubs():
+    from autograder import catalogue
+
     nb = nbformat.read(RELEASE / "sec02.ipynb", as_version=4)
     meta = [cell.metadata.get("nbgrader", {}) for cell in nb.cells]
-    # 19 autograded points and five free-response answers of 2 points each
-    assert sum(m.get("points", 0) for m in meta if m.get("grade")) == 29
+    # The release grades what the instructor notebook grades, for the points the course's catalogue totals.
+    points = _points(nb)
+    assert points == _points(nbformat.read(catalogue.SOURCE, as_version=4))
+    assert sum(points.values()) == sum(catalogue.EXERCISES.values()) + sum(p for p, _ in catalogue.QUESTIONS.values())
     stubs = [cell for cell, m in zip(nb.cells, meta) if m.get("solution") and cell.cell_type == "code"]
     assert stubs and all("raise NotImplementedError()" in cell.source for cell in stubs)
 

@@ -1,38 +1,100 @@
 """Every exercise's judge gives full marks to the reference and to other correct answers, and catches the mistakes.
 
-Each answer is recorded as a hidden test cell records it (``exercises.base.record``), the record travels
+Each answer is recorded as a hidden test cell records it (``exercises.inputs.record``), the record travels
 through a file as it does from the kernel to the judge, and the judge compares it with the cached reference
 answers (``autograder/references.py``). The margins written beside the map thresholds are checked here.
 """
+import json
+import subprocess
+import sys
+
+import nbformat
 import numpy as np
 import pytest
 
 from autograder import catalogue, exercises, hidden, references, verify
-from autograder.exercises import base, gradcam, vanilla_saliency
+from autograder.exercises import gradcam, inputs, judging, vanilla_saliency
 from sample_class import answers as variants
 from solutions import sec02 as ref
 
 CODED = sorted(variants.CORRECT)
 
 
-def _judged(name, answer, tmp_path):
+def _recorded(name, answer, folder):
+    """Records ``answer`` as a hidden test cell does, into ``folder``."""
     out = {}
-    base.record(exercises.get(name), answer, out)
-    base.save(tmp_path, name, out)
-    exercises.get(name).judge(base.load(tmp_path, name), references.load(name))
+    inputs.record(exercises.get(name), answer, out)
+    inputs.save(folder, name, out)
 
 
-def test_every_exercise_of_the_notebook_has_a_module_and_the_catalogue_matches_the_points():
+def _judged(name, answer, tmp_path):
+    _recorded(name, answer, tmp_path)
+    exercises.get(name).judge(judging.load(tmp_path, name), references.load(name))
+
+
+def test_every_exercise_of_the_notebook_has_a_module_that_keeps_the_contract():
     assert sorted(CODED + list(catalogue.ANSWER_KEY)) == sorted(catalogue.EXERCISES)
     for name in catalogue.EXERCISES:
         module = exercises.get(name)
-        assert callable(module.record) and callable(module.expected) and callable(module.judge)
-    assert sum(catalogue.EXERCISES.values()) + sum(p for p, _ in catalogue.QUESTIONS.values()) == 29
+        assert exercises.check(module) == [], name
+        assert set(getattr(module, "CALLS", ())) <= set(catalogue.EXERCISES), name
+
+
+def test_the_contract_check_catches_a_module_that_breaks_it():
+    import types
+
+    broken = types.SimpleNamespace(record=lambda answer: None, expected=lambda reference: {},
+                                   picture="not a function", CALLS="gradcam")  # and no judge
+    problems = exercises.check(broken)
+    assert [problem.split()[0] for problem in problems] == ["record", "judge", "picture", "CALLS"], problems
+
+
+def test_the_catalogue_holds_every_graded_cell_of_the_notebook_and_its_points():
+    """Read apart from the catalogue's own reading: nbformat, every cell nbgrader grades."""
+    graded = {}
+    for cell in nbformat.read(catalogue.SOURCE, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            graded[meta["grade_id"]] = meta["points"]
+    listed = {f"test_{name}": points for name, points in catalogue.EXERCISES.items()}
+    listed.update({grade_id: points for grade_id, (points, _) in catalogue.QUESTIONS.items()})
+    assert listed == graded
+    assert all(points > 0 for points in graded.values())
+
+
+@pytest.fixture(scope="module")
+def reference_records(tmp_path_factory):
+    """The records of the reference's answers to every exercise, as the grading kernel writes them."""
+    folder = tmp_path_factory.mktemp("records")
+    for name in catalogue.EXERCISES:
+        _recorded(name, getattr(ref, name), folder)
+    return folder
 
 
 @pytest.mark.parametrize("name", list(catalogue.EXERCISES))
-def test_reference_passes(name, tmp_path):
-    _judged(name, getattr(ref, name), tmp_path)
+def test_reference_passes(name, reference_records):
+    exercises.get(name).judge(judging.load(reference_records, name), references.load(name))
+
+
+JUDGE_PROCESS = """
+import runpy, sys
+sys.argv = ["autograder.verify", *sys.argv[1:]]
+runpy.run_module("autograder.verify", run_name="__main__")
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras_vis")))
+"""
+
+
+def test_the_judge_process_passes_the_references_without_importing_tensorflow(reference_records, tmp_path):
+    """``python -m autograder.verify`` as the batch runs it, on real records: plain numpy, every exercise judged."""
+    for name in catalogue.EXERCISES:
+        references.load(name)  # computed here if no test before did
+    command = [sys.executable, "-c", JUDGE_PROCESS, str(catalogue.SOURCE), "--records", str(reference_records),
+               "--references", str(references.folder()), "--out", str(tmp_path)]
+    done = subprocess.run(command, cwd=catalogue.ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]", f"the judge's process imported {done.stdout.splitlines()[-1]}"
+    verdict = json.loads((tmp_path / "verdict.json").read_text())["exercises"]
+    assert verdict == {name: {"passed": True, "message": ""} for name in catalogue.EXERCISES}
 
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.CORRECT[n]],
@@ -60,11 +122,11 @@ def test_answers_to_the_questions(tmp_path):
 def _map_differences(name, answer):
     """The judge's largest pixel difference on each map case with positive evidence."""
     out, expected = {}, references.load(name)
-    base.record(exercises.get(name), answer, out)
+    inputs.record(exercises.get(name), answer, out)
     if name == "gradcam":
         return [gradcam.difference(out[str(i)], expected[str(i)], (128, 128))
-                for i in range(len(base.MAP_CASES)) if expected[str(i)].max() > 0]
-    return [vanilla_saliency.difference(out[str(i)], expected[str(i)]) for i in range(len(base.MAP_CASES))]
+                for i in range(len(inputs.MAP_CASES)) if expected[str(i)].max() > 0]
+    return [vanilla_saliency.difference(out[str(i)], expected[str(i)]) for i in range(len(inputs.MAP_CASES))]
 
 
 @pytest.mark.parametrize("name", ["vanilla_saliency", "gradcam"])
@@ -80,29 +142,29 @@ def test_bilinear_conventions_differ_more_than_the_tolerance():
     """Why the judge tries each convention: one convention's grid would fail a correct answer."""
     coarse = references.load("gradcam")["1"]
     half, corners = (gradcam.upsample(coarse, (128, 128), c) for c in ("half_pixel", "align_corners"))
-    assert np.abs(base.rescaled(half) - base.rescaled(corners)).max() > 2 * gradcam.MAP_ATOL
+    assert np.abs(judging.rescaled(half) - judging.rescaled(corners)).max() > 2 * gradcam.MAP_ATOL
 
 
 def test_a_forged_record_fails(tmp_path):
     out = {}
-    base.record(exercises.get("receptive_field"), ref.receptive_field, out)
+    inputs.record(exercises.get("receptive_field"), ref.receptive_field, out)
     out["20"] = out["20"] + 1  # one answer off: passing needs every value the reference gives
-    base.save(tmp_path, "receptive_field", out)
+    inputs.save(tmp_path, "receptive_field", out)
     with pytest.raises(AssertionError, match="expected"):
-        exercises.get("receptive_field").judge(base.load(tmp_path, "receptive_field"), references.load("receptive_field"))
+        exercises.get("receptive_field").judge(judging.load(tmp_path, "receptive_field"), references.load("receptive_field"))
 
 
 def test_records_never_unpickle(tmp_path):
     np.savez(tmp_path / "gradcam.npz", trained=np.array([object()], dtype=object))  # what only pickle can load
     with pytest.raises(ValueError, match="allow_pickle"):
-        base.load(tmp_path, "gradcam")
+        judging.load(tmp_path, "gradcam")
 
 
 def test_a_record_that_is_a_link_is_refused(tmp_path):
     """A link to the reference answers would be a record equal to them: only plain files are read."""
     (tmp_path / "get_feature_maps.npz").symlink_to(references.folder() / "get_feature_maps.npz")
     with pytest.raises(ValueError, match="not a plain file"):
-        base.load(tmp_path, "get_feature_maps")
+        judging.load(tmp_path, "get_feature_maps")
 
 
 def test_a_missing_record_fails_with_a_reason():
@@ -119,8 +181,8 @@ def test_a_record_in_a_shape_no_recorder_makes_fails_without_stopping_the_judge(
 
 def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
     out = {}
-    base.record(gradcam, ref.gradcam, out)  # a correct answer
-    flat = dict(references.load("gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(base.MAP_CASES))})
+    inputs.record(gradcam, ref.gradcam, out)  # a correct answer
+    flat = dict(references.load("gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
     outcome = verify.judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
     assert "RuntimeError" in outcome["fault"]
@@ -132,8 +194,8 @@ def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatc
 
     tf.config.experimental.enable_tensor_float_32_execution(True)  # as on an NVIDIA GPU, by default
     out = {}
-    base.record(exercises.get("conv_output_size"), ref.conv_output_size, out)
-    assert out[base.TF32] is False and not tf.config.experimental.tensor_float_32_execution_enabled()
+    inputs.record(exercises.get("conv_output_size"), ref.conv_output_size, out)
+    assert out[judging.TF32] is False and not tf.config.experimental.tensor_float_32_execution_enabled()
     assert verify.judge("conv_output_size", dict(out, tf32=True), references.load("conv_output_size"))["fault"]
 
     tf.config.experimental.enable_tensor_float_32_execution(True)
@@ -154,12 +216,12 @@ def test_the_grading_kernel_is_told_to_stay_in_float32():
 def test_in_the_batch_the_hidden_check_only_records(tmp_path, monkeypatch):
     monkeypatch.setenv(hidden.RECORDS, str(tmp_path))
     hidden.check("gradcam", variants.MISTAKES["gradcam"][0])  # wrong, but nothing judges it here
-    assert base.load(tmp_path, "gradcam")["0"].shape == (128, 128)
+    assert judging.load(tmp_path, "gradcam")["0"].shape == (128, 128)
 
 
 def test_references_are_computed_once_and_keyed_by_what_they_depend_on(monkeypatch, tmp_path):
     folder = references.folder()
-    assert base.load(folder, "gradcam") is not None  # computed by the tests above, reused here
+    assert judging.load(folder, "gradcam") is not None  # computed by the tests above, reused here
     before = references.key()
     monkeypatch.setattr(references, "LIBRARIES", references.LIBRARIES[:-1])
     assert references.key() != before, "another library version must mean other references"

@@ -5,8 +5,8 @@ reference's coarse map under each of the three conventions libraries use and tak
 """
 import numpy as np
 
-from autograder.exercises.base import (MAP_CASES, SHOWN_AS, a_map, call, got, judge_randomisation, map_cases,
-                                       randomisation_case, recorded, rescaled)
+from autograder.exercises.inputs import MAP_CASES, SHOWN_AS, call, map_cases, randomisation_case, recorded
+from autograder.exercises.judging import a_map, got, judge_randomisation, rescaled
 
 LAYERS = {"cnn2": ("conv3", "conv4", "conv5"), "three_class": ("block_b", "block_c"), "regional": ("regional_conv",)}
 # Where each output pixel samples the coarse map:

@@ -1,7 +1,8 @@
 """Breakout 2: ``model_modifier(m)``, the model with its last layer made linear (class scores, not probabilities)."""
 import numpy as np
 
-from autograder.exercises.base import as_array, call, fresh_cnn2, got, images, randomised, recorded, three_class_model
+from autograder.exercises.inputs import call, fresh_cnn2, images, randomised, recorded, three_class_model
+from autograder.exercises.judging import as_array, got
 
 
 def cases():

@@ -3,8 +3,8 @@ import contextlib
 
 import numpy as np
 
-from autograder.exercises.base import (GRADING_SEED, a_map, call, correlation, fresh_cnn2, got, images, recorded,
-                                       regional_model)
+from autograder.exercises.inputs import GRADING_SEED, call, fresh_cnn2, images, recorded, regional_model
+from autograder.exercises.judging import a_map, correlation, got
 
 # SmoothGrad is random: a map is compared by its correlation with a steadier reference (60 samples), per
 # class. Measured (tests/test_exercises.py): a 20-sample run of the reference, or a hand-written SmoothGrad

@@ -1,8 +1,8 @@
 """Exercise 4: ``vanilla_saliency(model, img, class_index)``, Simonyan et al.'s map of one class for one image."""
 import numpy as np
 
-from autograder.exercises.base import (MAP_CASES, SHOWN_AS, a_map, call, got, judge_randomisation, map_cases,
-                                       randomisation_case, recorded, rescaled)
+from autograder.exercises.inputs import MAP_CASES, SHOWN_AS, call, map_cases, randomisation_case, recorded
+from autograder.exercises.judging import a_map, got, judge_randomisation, rescaled
 
 # Compared after min-max rescaling both maps (any correct scaling into [0, 1] gives the same picture).
 # Measured on the grading cases (tests/test_exercises.py checks these margins): correct answers by other

@@ -1,0 +1,182 @@
+"""The kernel's side of grading: the grading inputs, and recording what a student's answer returns on them.
+
+It runs in the student's kernel, from the hidden test cells, and where the reference answers are computed.
+Only numpy at module level: Keras and TensorFlow are imported inside the functions that build or run models,
+so that a judge may read the cases here (``MAP_CASES``, ``GRADING_SEED``) without loading them. The judge's
+side is ``judging.py``.
+"""
+import functools
+import os
+import pathlib
+
+import numpy as np
+
+from autograder.exercises.judging import TF32
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ASSIGNMENT = ROOT / "release" / "sec02"  # what the students were given: cnnlab and the two models
+GRADING_SEED = 2021  # the grading images, models and stacks
+LARGEST = 10_000_000  # numbers in one recorded value; a correct answer returns at most 200,000
+
+
+# --- the grading inputs --------------------------------------------------------------------------
+
+@functools.cache
+def models():
+    import keras
+
+    return {name: keras.models.load_model(ASSIGNMENT / "data" / f"{name}.keras") for name in ("cnn1", "cnn2")}
+
+
+def fresh_cnn2():
+    """An independent copy, so that an answer that edits the model it is given cannot affect the next call."""
+    import keras
+
+    return keras.models.load_model(ASSIGNMENT / "data" / "cnn2.keras")
+
+
+def three_class_model():
+    """A model the students never saw: other layer names, three softmax classes, seeded weights."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(GRADING_SEED)
+    inputs = keras.Input(shape=(128, 128, 3))
+    x = layers.Conv2D(8, 3, strides=2, activation="relu", name="block_a")(inputs)
+    x = layers.Conv2D(12, 3, strides=2, activation="relu", name="block_b")(x)
+    x = layers.Conv2D(16, 3, strides=2, activation="relu", name="block_c")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(12, activation="relu", name="hidden")(x)
+    outputs = layers.Dense(3, activation="softmax", name="scores")(x)
+    return keras.Model(inputs, outputs, name="grader_three_class")
+
+
+def regional_model():
+    """Three classes, each scored from its own third of the image (left, middle, right).
+
+    A class's score depends only on its region, while its softmax probability depends on all three:
+    an answer that differentiates the probability instead of the score spreads the map over the
+    other classes' regions, which no amount of SmoothGrad noise hides.
+    """
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(GRADING_SEED + 2)
+    inputs = keras.Input(shape=(128, 128, 3))
+    x = layers.Conv2D(6, 5, strides=2, activation="relu", name="regional_conv")(inputs)  # (62, 62, 6)
+    x = layers.AveragePooling2D(pool_size=(62, 20), strides=(62, 21), name="thirds")(x)  # (1, 3, 6)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(3, activation="softmax", name="scores")(x)
+    model = keras.Model(inputs, outputs, name="grader_regional")
+    kernel = np.zeros((18, 3), dtype="float32")
+    rng = np.random.default_rng(GRADING_SEED)
+    for region in range(3):  # Flatten orders (row, column, channel): region r owns features 6r..6r+5
+        kernel[6 * region:6 * region + 6, region] = rng.uniform(0.5, 1.5, 6) * rng.choice([-1, 1], 6)
+    model.get_layer("scores").set_weights([kernel * 8, np.zeros(3, dtype="float32")])
+    return model
+
+
+def randomised(model):
+    """The same architecture with every weight re-initialised (Adebayo et al., 2018)."""
+    import keras
+
+    keras.utils.set_random_seed(GRADING_SEED + 1)
+    return keras.models.clone_model(model)
+
+
+@functools.cache
+def images():
+    """Two horses and two zebras the students never saw, drawn by the section's own data code."""
+    from cnnlab.data import synthetic_sample
+
+    horses = synthetic_sample(0, 2, seed=GRADING_SEED)
+    zebras = synthetic_sample(1, 2, seed=GRADING_SEED)
+    return [horses.images[0], zebras.images[0], horses.images[1], zebras.images[1]]
+
+
+# (model, grading image, class) of every map: both classes of cnn2, and the three of the grader's models.
+MAP_CASES = [("cnn2", 0, 0), ("cnn2", 1, 1), ("cnn2", 2, 1), ("cnn2", 3, 0),
+             ("three_class", 0, 0), ("three_class", 1, 2), ("three_class", 3, 1), ("regional", 0, 0), ("regional", 2, 2)]
+SHOWN_AS = {"cnn2": "cnn2", "three_class": "a three-class model", "regional": "a three-class model"}
+
+
+def map_cases():
+    """[(model, image, class)] of MAP_CASES.
+
+    Fresh models for every exercise: an answer that changes the model it is given (its last activation,
+    say) must not change what the next exercise sees.
+    """
+    built = {"cnn2": fresh_cnn2(), "three_class": three_class_model(), "regional": regional_model()}
+    return [(built[model], images()[i], c) for model, i, c in MAP_CASES]
+
+
+def randomisation_case():
+    """The picture case (cnn2, the first zebra) and the same model with its weights re-initialised."""
+    model = fresh_cnn2()
+    return model, randomised(model), images()[1]
+
+
+# --- recording what an answer returns -----------------------------------------------------------------
+
+def record(exercise, answer, out):
+    """Put into ``out`` what ``answer`` gives on ``exercise``'s grading inputs: {key: array or string}.
+
+    A cell that runs out of time is interrupted (KeyboardInterrupt): what was recorded so far stays in
+    ``out``, marked as stopped, and the interruption goes on, so that the notebook's time limit bounds the cost.
+    """
+    out[TF32] = not full_float32()
+    try:
+        exercise.record(answer, out)
+    except KeyboardInterrupt:
+        out["stopped"] = "was stopped: its test cell ran out of time"
+        raise
+
+
+def full_float32():
+    """Switch TensorFlow's TF32 off; True when it is off.
+
+    On an NVIDIA GPU TensorFlow multiplies in TF32 by default, which moves a saliency map by up to 0.18 and a
+    Grad-CAM map by 0.025 (measured on an H200), against map tolerances of 0.05: the answers and the
+    references must both be computed in full float32, whatever machine grades. (``NVIDIA_TF32_OVERRIDE=0``
+    in the kernel's environment, ``job.environment``, does the same for the GPU libraries.)
+    """
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    return not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def recorded(value):
+    """A student's value as the judge may see it: an array of numbers, or the name of its type."""
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 (anything a student returns)
+        return type(value).__name__
+    if array.dtype.kind not in "biuf":
+        return type(value).__name__
+    return array if array.size <= LARGEST else f"an array of shape {array.shape}"
+
+
+def recorded_int(value):
+    return np.int64(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else \
+        f"{value!r} ({type(value).__name__})"[:120]
+
+
+def call(out, key, make):
+    """out[key] = what the student's code gives, or out[key + ".error"] = what it raised."""
+    try:
+        out[key] = make()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: B902 (a student's code may raise anything, SystemExit included)
+        out[f"{key}.error"] = f"{type(err).__name__}: {err}"[:300]
+
+
+# --- records on disk: plain arrays and strings, never pickles (read by ``judging.load``) ------------------
+
+def save(folder, name, values):
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.{os.getpid()}.npz"  # then renamed: a reader never sees half a file
+    np.savez(tmp, **{key: np.asarray(value) for key, value in values.items()})
+    tmp.replace(folder / f"{name}.npz")
