@@ -61,7 +61,7 @@ def stop_all():
 
 def environment():
     """nbgrader must find this Python's alembic, and kernels must get TensorFlow's settings: no oneDNN (see
-    cnnlab/__init__.py), no log lines, and full float32 on a GPU (no TF32, see exercises/base.full_float32)."""
+    cnnlab/__init__.py), no log lines, and full float32 on a GPU (no TF32, see exercises/inputs.full_float32)."""
     bin_dir = str(pathlib.Path(sys.executable).parent)
     return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
                 TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", NVIDIA_TF32_OVERRIDE="0")

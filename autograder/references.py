@@ -14,7 +14,7 @@ import pathlib
 import sys
 
 from autograder import catalogue, exercises
-from autograder.exercises import base
+from autograder.exercises import inputs, judging
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CACHE = pathlib.Path(os.environ.get("CNNLAB_REFERENCES", ROOT / ".references"))
@@ -26,8 +26,8 @@ def _inputs():
     yield ROOT / "solutions" / "sec02.py"
     yield ROOT / "autograder" / "answer_key.json"
     yield from sorted((ROOT / "autograder" / "exercises").glob("*.py"))
-    yield from sorted((base.ASSIGNMENT / "data").glob("*.keras"))
-    yield from sorted((base.ASSIGNMENT / "cnnlab").glob("*.py"))
+    yield from sorted((inputs.ASSIGNMENT / "data").glob("*.keras"))
+    yield from sorted((inputs.ASSIGNMENT / "cnnlab").glob("*.py"))
 
 
 def key():
@@ -53,16 +53,16 @@ def folder():
 def load(name, where=None):
     """The expected values of exercise ``name``, computed first if they are not there yet."""
     where = pathlib.Path(where) if where else folder()
-    values = base.load(where, name)
+    values = judging.load(where, name)
     if values is None:
         values = compute(name)
-        base.save(where, name, values)
+        inputs.save(where, name, values)
     return values
 
 
 def compute(name):
     _importable()
-    base.full_float32()  # as the answers are recorded (see base.full_float32)
+    inputs.full_float32()  # as the answers are recorded (see inputs.full_float32)
     from solutions import sec02
 
     return exercises.get(name).expected(sec02)
@@ -70,7 +70,7 @@ def compute(name):
 
 def _importable():
     """The reference and the section's cnnlab, whatever folder this runs from."""
-    for path in (ROOT, base.ASSIGNMENT):
+    for path in (ROOT, inputs.ASSIGNMENT):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # see source/sec02/cnnlab/__init__.py
