@@ -100,8 +100,9 @@ class PeakMemory:
     def _sample(self):
         while not self._stop.wait(self.interval):
             processes = _processes()
+            children = _children(processes)
             for root in _job_roots(processes):
-                self.job_peak = max(self.job_peak, sum(rss for _, rss in _subtree(processes, root)) * self.PAGE)
+                self.job_peak = max(self.job_peak, _resident_pages(processes, children, root) * self.PAGE)
             self.machine_peak = max(self.machine_peak, _machine_in_use() - self.machine_start)
 
     def figures(self):
@@ -133,16 +134,22 @@ def _job_roots(processes):
             if _is_job(command) and not _is_job(processes.get(parent, (0, "", 0))[1])]
 
 
-def _subtree(processes, root):
+def _children(processes):
+    """{pid: [its children's pids]}."""
     children = {}
     for pid, (parent, _, _) in processes.items():
         children.setdefault(parent, []).append(pid)
-    stack, seen = [root], []
+    return children
+
+
+def _resident_pages(processes, children, root):
+    """Resident pages of ``root`` and every process under it."""
+    stack, pages = [root], 0
     while stack:
         pid = stack.pop()
-        seen.append((pid, processes[pid][2]))
+        pages += processes[pid][2]
         stack.extend(children.get(pid, []))
-    return seen
+    return pages
 
 
 def _machine_in_use():
