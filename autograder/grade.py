@@ -311,9 +311,13 @@ def comments(exercises, flags):
     """{solution cell: text} for formgrader's grading page, which shows it in the cell's comment box until the TA
     writes their own: each exercise's points, what the judge said, and its reasons for review, on one line."""
     texts = {}
-    for name, outcome in exercises.items():
+    # A reason that belongs to no exercise (a cell of the student's own stopped for time, a suspicious import)
+    # goes with the first exercise, so that the first comment box lists every reason for review.
+    general = [flag for flag in flags if not flag.startswith(tuple(f"{name}:" for name in exercises))]
+    for number, (name, outcome) in enumerate(exercises.items()):
         line = f"Autograder, {name}: {outcome['points']:g}/{EXERCISES[name]:g} points. {outcome['message']}".strip()
-        line = " ".join([line, *(f"Review: {flag}" for flag in flags if flag.startswith(f"{name}:"))])
+        mine = [flag for flag in flags if flag.startswith(f"{name}:")] + (general if number == 0 else [])
+        line = " ".join([line, *(f"Review: {flag}" for flag in mine)])
         texts.setdefault(SOLUTION_CELL[name], []).append(line)
     return {cell: " ".join(lines) for cell, lines in texts.items()}
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import sample_class
-from autograder.catalogue import EXERCISES
+from autograder.catalogue import EXERCISES, SOLUTION_CELL
 from autograder import budgets, sandbox
 from tests.conftest import ROOT
 
@@ -137,6 +137,11 @@ def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_ar
     assert top.startswith("**Flagged for review by the grader.**") and said in top, top
     page = (course / "feedback" / "mo" / "sec02" / "report.html").read_text()
     assert "Cells stopped for time" in page and said.replace("'", "&#x27;") in page
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # formgrader's first comment box
+        comments = {c.name: c.comment for c in gb.find_submission("sec02", "mo").notebooks[0].comments}
+    assert said in comments[SOLUTION_CELL["conv_output_size"]], comments
 
 
 def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):

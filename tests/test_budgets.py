@@ -4,7 +4,8 @@ import json
 import pytest
 
 from autograder import budgets, workers
-from autograder.grade import _workers
+from autograder.catalogue import EXERCISES, SOLUTION_CELL
+from autograder.grade import _workers, comments
 
 
 def _cell(source="x = 1", grade_id=None, cell_id="c1", outputs=(), execution=None):
@@ -88,3 +89,13 @@ def test_workers_option_takes_a_number_or_auto():
     for bad in ("0", "-1", "many"):
         with pytest.raises(Exception):
             _workers(bad)
+
+
+def test_formgrader_shows_a_stopped_cell_with_its_exercise_or_else_in_the_first_comment_box():
+    exercises = {name: {"points": 0.0, "message": ""} for name in EXERCISES}
+    loop = "the cell that starts 'while True:' was stopped after 30 s, its time limit: ..."
+    stalled = "gradcam: the cell test_gradcam was stopped after 20 s, its time limit: ..."
+    boxes = comments(exercises, [loop, stalled])
+    first = SOLUTION_CELL[next(iter(EXERCISES))]
+    assert f"Review: {loop}" in boxes[first] and f"Review: {stalled}" in boxes[SOLUTION_CELL["gradcam"]]
+    assert sum(loop in text for text in boxes.values()) == 1 and stalled not in boxes[first]
