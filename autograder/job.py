@@ -191,7 +191,8 @@ def time_reference(template, sandboxed, limits):
         if notes or not graded.exists():
             raise WorkerFailed(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
         nb = json.loads(graded.read_text())
-        failed = [budgets.key(c) for c in nb["cells"] if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+        failed = [budgets.key(cell) for cell in nb["cells"]
+                  if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
         if failed:
             raise WorkerFailed(f"the reference notebook failed in its cells {', '.join(map(str, failed))}")
         return budgets.cell_times(nb)

@@ -18,9 +18,9 @@ import time
 from autograder.job import grade_submission, stop_all
 
 ATTEMPTS = 2  # a job is run again once when the machinery (not the notebook) failed
-# The memory one worker needs: the measured peak of one grading's processes (the student's kernel with TensorFlow,
-# the two models and the grading inputs, nbgrader, the judge), 2.2 GB on a 2-core CPU with TensorFlow 2.21.
-# Measure it again when the notebook or the models change.
+# The memory one worker needs: the measured peak of one grading (the student's kernel with TensorFlow, the two
+# models and the grading inputs, beside nbgrader and the judge), 2.2 GB on this repository's 2-core CPU with
+# TensorFlow 2.21 (issue 17). The one place to change when the notebook or the models change what it takes.
 WORKER_MEMORY_GB = 2.2
 
 
@@ -47,7 +47,8 @@ def available_memory_gb(meminfo="/proc/meminfo", cgroup="/sys/fs/cgroup"):
 def _cgroup_room(cgroup):
     """The cgroup's memory limit less its use, in bytes (cgroup v2, else v1), or None when there is none to read.
     An unlimited cgroup reads "max" (v2) or a number far above the machine's memory (v1)."""
-    for limit, used in (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+    versions = (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"))
+    for limit, used in versions:
         try:
             text = (cgroup / limit).read_text().strip()
             if text == "max":

@@ -126,7 +126,8 @@ def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_ar
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     _assert_expected(course, ["mo"])  # every exercise graded, flagged for the stopped cell
     graded = json.loads((course / "autograded" / "mo" / "sec02" / "sec02.ipynb").read_text())
-    loop = next(cell for cell in graded["cells"] if cell["cell_type"] == "code" and "while True" in "".join(cell["source"]))
+    loop = next(cell for cell in graded["cells"]
+                if cell["cell_type"] == "code" and "while True" in "".join(cell["source"]))
     (ran,) = budgets.cell_times({"cells": [loop]}).values()
     # His own cell has no reference time: it runs for the added cells' limit, not the 120 s it once had
     assert budgets.UNKNOWN <= ran < budgets.UNKNOWN + 15, ran
