@@ -2,6 +2,7 @@
 import contextlib
 import os
 import pathlib
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
@@ -25,9 +26,18 @@ c.HTMLExporter.extra_template_basedirs.prepend([str(ROOT / "formgrader_templates
 # Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here"]
 
-# The slowest correct cell (SmoothGrad over six images on a 2-core CPU) takes about 15 s; an endless loop
-# is stopped after 120 s, and the rest of the notebook still runs and is graded.
+# Each cell's time limit. The batch (autograder/job.py) names a table of limits in CNNLAB_CELL_BUDGETS: each
+# cell gets 10 times the reference notebook's time for it on the grading machine, at least 20 s, and a cell
+# the student added 30 s (autograder/budgets.py), so an endless loop is stopped in seconds. Without the table
+# (plain nbgrader in this folder), one limit for every cell: the slowest correct cell (SmoothGrad of a batch
+# of images, on a 2-core CPU) takes about 8 s. Either way the stopped cell is interrupted, and the rest of the
+# notebook still runs and is graded.
 c.Execute.timeout = 120
+if os.environ.get("CNNLAB_CELL_BUDGETS"):
+    sys.path.insert(0, str(ROOT))
+    from autograder import budgets
+
+    c.Execute.timeout_func = budgets.timeout_func(os.environ["CNNLAB_CELL_BUDGETS"])
 c.Execute.interrupt_on_timeout = True
 # After a cell's reply, the kernel's last outputs may come late on a busy machine: wait for them (default 4 s).
 c.Execute.iopub_timeout = 60

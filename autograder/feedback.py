@@ -40,12 +40,23 @@ def render(summary, manual):
 <p>Autograded exercises: <b>{auto:g} / {sum(EXERCISES.values())}</b>. The free-response answers
 ({sum(points for points, _ in QUESTIONS.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
+{_stopped(summary.get("stopped", []))}
 <h2>Your maps on a grading image</h2>
 <p>Your function run on an image you have not seen, beside the expected map and the difference between them
 (both rescaled to [0, 1]).</p>
 {pictures or "<p>No maps could be made from this notebook.</p>"}
 </body></html>
 """
+
+
+def _stopped(cells):
+    """The cells the grader stopped for time, each with its limit and the reference notebook's time."""
+    if not cells:
+        return ""
+    items = "".join(f"<li>{html.escape(text)}</li>" for text in cells)
+    return (f"<h2>Cells stopped for time</h2><p>Each cell may run for a limit set from the reference notebook's "
+            f"time for it; these cells ran past theirs and were stopped, and the notebook went on without them.</p>"
+            f"<ul>{items}</ul>")
 
 
 def _embedded(path):

@@ -3,7 +3,8 @@
     python -m autograder.grade                      # the embedded sample class
     python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/sec02/sec02.ipynb
     python -m autograder.grade --zip FILE.zip       # a zip of <student>_sec02.ipynb files (nbgrader zip_collect)
-    options: --workers N (default: the cores), --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b,
+    options: --workers N or auto (the default: one per core, as many as the free memory holds),
+             --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b,
              --roster FILE.csv (id, first_name, last_name, email: the names formgrader shows)
 
 Steps, all on nbgrader's own commands and gradebook: build the release (which registers the assignment),
@@ -180,6 +181,7 @@ def record(course, result):
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
     summary = reconcile(course, student, result["verdict"], result["notes"])
     review_notes(autograded / NOTEBOOK, summary["flags"])
+    summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
     _write_atomically(_summary_path(course, student), json.dumps(summary, indent=2) + "\n")
     return summary
@@ -309,9 +311,13 @@ def comments(exercises, flags):
     """{solution cell: text} for formgrader's grading page, which shows it in the cell's comment box until the TA
     writes their own: each exercise's points, what the judge said, and its reasons for review, on one line."""
     texts = {}
-    for name, outcome in exercises.items():
+    # A reason that belongs to no exercise (a cell of the student's own stopped for time, a suspicious import)
+    # goes with the first exercise, so that the first comment box lists every reason for review.
+    general = [flag for flag in flags if not flag.startswith(tuple(f"{name}:" for name in exercises))]
+    for number, (name, outcome) in enumerate(exercises.items()):
         line = f"Autograder, {name}: {outcome['points']:g}/{EXERCISES[name]:g} points. {outcome['message']}".strip()
-        line = " ".join([line, *(f"Review: {flag}" for flag in flags if flag.startswith(f"{name}:"))])
+        mine = [flag for flag in flags if flag.startswith(f"{name}:")] + (general if number == 0 else [])
+        line = " ".join([line, *(f"Review: {flag}" for flag in mine)])
         texts.setdefault(SOLUTION_CELL[name], []).append(line)
     return {cell: " ".join(lines) for cell, lines in texts.items()}
 
@@ -379,6 +385,15 @@ def print_table(summaries):
             print(f"  review {s['student']}: {flag}")
 
 
+def _workers(text):
+    """--workers: a positive number, or auto."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, not {text!r}")
+    return int(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
@@ -391,12 +406,14 @@ def main(argv=None):
                                          "(nbgrader db student import): formgrader then shows names")
     parser.add_argument("--students", help="grade only these students (comma-separated ids)")
     parser.add_argument("--force", action="store_true", help="regrade every student, changed or not")
-    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="submissions graded at once (default: the cores)")
+    parser.add_argument("--workers", type=_workers, default="auto",
+                        help="submissions graded at once, or auto (the default): one per core, as many as the free "
+                             "memory holds")
     parser.add_argument("--scheduler", help="a Dask scheduler's address (tcp://HOST:8786): grade on its workers")
     parser.add_argument("--memory-mb", type=int, default=sandbox.DEFAULTS["memory_mb"],
                         help="memory of each process of a student's kernel (MB)")
     parser.add_argument("--notebook-timeout", type=int, default=AUTOGRADE_TIMEOUT,
-                        help="seconds for a whole notebook (nbgrader_config.py limits each cell)")
+                        help="seconds for a whole notebook (each cell has its own limit: autograder/budgets.py)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run students' code without the sandbox (only where it cannot run: not Linux, or user namespaces switched off)")
     args = parser.parse_args(argv)
@@ -410,6 +427,9 @@ def main(argv=None):
             print(f"the sandbox cannot run here ({which}); --no-sandbox grades without it, at your risk", file=sys.stderr)
             return 2
         print(f"sandbox: {which}", flush=True)
+    if args.workers == "auto" and not args.scheduler:
+        args.workers, why = workers.auto_workers(len(os.sched_getaffinity(0)), workers.available_memory_gb())
+        print(f"workers: {args.workers} ({why})", flush=True)
     try:
         with batch_lock(course):
             _must(nbgrader(course, "generate_assignment", ASSIGNMENT, "--force"), "nbgrader generate_assignment")

@@ -5,7 +5,9 @@ grading gave (a dict of plain values and bytes): it builds a private course fold
 directory, runs nbgrader's ``autograde`` there with the student's kernel in the sandbox
 (``autograder/sandbox.py``), where the hidden test cells record what each answer returns on the grading
 inputs (``autograder/hidden.py``), then the judge (``autograder/verify.py``), which runs no student code,
-and reads the scores back from its private gradebook.
+and reads the scores back from its private gradebook. Each cell runs under its own time limit, from the
+reference notebook's time for it on this machine (``autograder/budgets.py``, timed once per release), and a
+cell stopped at its limit is named in the notes, with the limit and the reference's time.
 It writes nothing outside its temporary folder, so any number of them can run at once, and only the batch
 (``autograder/grade.py``) writes the course's gradebook.
 
@@ -13,6 +15,7 @@ A failure of the machinery (the worker killed, the disk full) raises ``WorkerFai
 student's notebook can do ends in the result, as scores and notes.
 """
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -25,12 +28,12 @@ import tempfile
 import threading
 import time
 
-from autograder import catalogue, sandbox
+from autograder import budgets, catalogue, sandbox
 from autograder.catalogue import ASSIGNMENT, NOTEBOOK
 from autograder.hidden import RECORDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-AUTOGRADE_TIMEOUT = 1800  # the whole notebook; nbgrader_config.py also limits each cell
+AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
 VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
 # What the hidden test cells read in the student's kernel: the recorders and the grading inputs, nothing
 # that knows the answers (no reference, no answer key).
@@ -79,20 +82,13 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
     limits = limits or {}
     _remove_leftovers()
     references = _warm()
+    cell_limits = _cell_budgets(references, template, sandboxed, limits)
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
-        course = pathlib.Path(tmp)
-        (course / "gradebook.db").write_bytes(template)
-        (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
-        for name in KERNEL_READ:  # the hidden test cells find the recorders in their course root
-            (course / name).parent.mkdir(exist_ok=True)
-            (course / name).symlink_to(ROOT / name)
+        course = _private_course(pathlib.Path(tmp), student, files, template)
         submitted = course / "submitted" / student / ASSIGNMENT
-        submitted.mkdir(parents=True)
-        for name, data in files.items():
-            (submitted / name).write_bytes(data)
         notes = restore_test_cells(submitted / NOTEBOOK)
         start = time.perf_counter()
-        notes += run_notebook(course, student, sandboxed, limits, timeout)
+        notes += run_notebook(course, student, sandboxed, limits, timeout, cell_limits)
         if not (course / "autograded" / student / ASSIGNMENT / NOTEBOOK).exists():
             notes += stand_in(course, student, sandboxed, limits, timeout)
         autograded = course / "autograded" / student / ASSIGNMENT
@@ -100,17 +96,46 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
         judged = time.perf_counter()
         verdict, pictures = verify(course, notebook, references, sandboxed, limits)
         seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
-        notes += verdict["stopped"]
+        stopped = stopped_cells(notebook, cell_limits)
+        notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
+        # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
+        timed = {exercise for exercise, _ in stopped}
+        notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
         result = scores(course, student)
         result.update(student=student, submission=digest(files.get(NOTEBOOK, b"")), notes=notes, verdict=verdict,
-                      seconds=seconds,
+                      seconds=seconds, stopped=[text for _, text in stopped],
                       pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
                                                 if (autograded / name).exists()})
         return result
 
 
+def _private_course(course, student, files, template):
+    """A course folder of one's own in ``course``, with ``files`` as the student's submission."""
+    (course / "gradebook.db").write_bytes(template)
+    (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
+    for name in KERNEL_READ:  # the hidden test cells find the recorders in their course root
+        (course / name).parent.mkdir(exist_ok=True)
+        (course / name).symlink_to(ROOT / name)
+    submitted = course / "submitted" / student / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    for name, data in files.items():
+        (submitted / name).write_bytes(data)
+    return course
+
+
+def stopped_cells(notebook, cell_limits):
+    """[(exercise or None, what to say)] of the cells of the graded ``notebook`` stopped for time."""
+    try:
+        nb = json.loads(pathlib.Path(notebook).read_text())
+        nb["cells"]
+    except Exception:  # noqa: BLE001 (not a notebook: nothing ran)
+        return []
+    return budgets.stopped(nb, json.loads(pathlib.Path(cell_limits).read_text()))
+
+
 _warm_lock = threading.Lock()
 _references = None
+_cell_limits = None
 
 
 def _warm():
@@ -129,6 +154,63 @@ def _warm():
                 raise WorkerFailed(f"could not compute the reference answers: {output[-500:]}")
             _references = pathlib.Path(output.strip().splitlines()[-1])
         return _references
+
+
+def _cell_budgets(references, template, sandboxed, limits):
+    """Once per worker: the file of each cell's time limit (``autograder/budgets.py``).
+
+    The reference notebook is graded and timed once per release on each machine, as a student's is (in the
+    sandbox, with the same limits), and its times kept beside the reference answers. A file lock makes the
+    other workers of the machine wait for that one measurement and reuse it; while it runs, nothing else of
+    this batch grades, so it is timed on a machine no busier than the students will be.
+    """
+    global _cell_limits
+    with _warm_lock:
+        if _cell_limits is None:
+            release = (ROOT / "release" / ASSIGNMENT / NOTEBOOK).read_bytes()
+            # Beside the reference answers (so keyed as they are), and named by the release, whose cells it times
+            path = references / f"cell-budgets-{digest(release)[:16]}.json"
+            with open(references / ".cell-budgets.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not path.exists():
+                    times = time_reference(template, sandboxed, limits)
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_text(json.dumps(budgets.table(times), indent=2) + "\n")
+                    tmp.replace(path)
+            _cell_limits = path
+        return _cell_limits
+
+
+def time_reference(template, sandboxed, limits):
+    """{cell: seconds} of the reference notebook (the release, its solution cells filled with the reference
+    solutions) graded here as a student's notebook is, with one limit for every cell (nbgrader_config.py)."""
+    with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
+        course = _private_course(pathlib.Path(tmp), "reference", {NOTEBOOK: reference_notebook()}, template)
+        notes = autograde(course, "reference", sandboxed, limits, AUTOGRADE_TIMEOUT)
+        graded = course / "autograded" / "reference" / ASSIGNMENT / NOTEBOOK
+        if notes or not graded.exists():
+            raise WorkerFailed(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
+        nb = json.loads(graded.read_text())
+        failed = [budgets.key(cell) for cell in nb["cells"]
+                  if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
+        if failed:
+            raise WorkerFailed(f"the reference notebook failed in its cells {', '.join(map(str, failed))}")
+        return budgets.cell_times(nb)
+
+
+def reference_notebook():
+    """The release notebook with the reference solutions in its solution cells, as bytes."""
+    import nbformat
+
+    from tools.build import solution_cells
+
+    nb = nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solutions = solution_cells()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solutions:
+            cell.source = solutions[grade_id]
+    return nbformat.writes(nb).encode()
 
 
 def restore_test_cells(path):
@@ -165,7 +247,7 @@ def restore_test_cells(path):
 KERNEL_DIED = "Kernel died"
 
 
-def run_notebook(course, student, sandboxed, limits, timeout):
+def run_notebook(course, student, sandboxed, limits, timeout, cell_limits=None):
     """nbgrader's autograde of the submission, run once more if its kernel died; returns notes.
 
     A kernel killed from outside (the machine's OOM killer, an operator) says nothing about the notebook: the
@@ -173,10 +255,10 @@ def run_notebook(course, student, sandboxed, limits, timeout):
     its hidden tests recorded before it died, and since nbgrader then keeps nothing, its page in formgrader is
     the student's own cells, not executed, headed by what happened.
     """
-    notes = autograde(course, student, sandboxed, limits, timeout)
+    notes = autograde(course, student, sandboxed, limits, timeout, cell_limits=cell_limits)
     if not _died(notes):
         return notes
-    notes = autograde(course, student, sandboxed, limits, timeout)
+    notes = autograde(course, student, sandboxed, limits, timeout, cell_limits=cell_limits)
     if not _died(notes):
         return notes
     notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
@@ -244,11 +326,12 @@ def _remove_leftovers():
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def autograde(course, student, sandboxed, limits, timeout, execute=True):
+def autograde(course, student, sandboxed, limits, timeout, execute=True, cell_limits=None):
     """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything.
 
     ``execute=False``: only nbgrader's page and gradebook entries, with no kernel, and the records of the last
-    run kept for the judge.
+    run kept for the judge. ``cell_limits``: the file of each cell's time limit (see ``_cell_budgets``); without
+    it, nbgrader_config.py's one limit for every cell.
     """
     command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student, "--force",
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
@@ -258,6 +341,8 @@ def autograde(course, student, sandboxed, limits, timeout, execute=True):
         shutil.rmtree(folder, ignore_errors=True)
     records.mkdir(exist_ok=True)
     env = dict(environment(), **{RECORDS: str(records)})
+    if cell_limits:
+        env[budgets.CELL_BUDGETS] = str(cell_limits)  # read by nbgrader_config.py
     if sandboxed:
         # The kernel has no network: it talks to nbgrader over Unix sockets in a folder both can see.
         runtime = course / "runtime"

@@ -11,12 +11,52 @@ few hundred kB in and out. Dask's scheduler and workers are two pure-Python comm
 reschedule the tasks of a worker that dies, and need no object store, dashboard or cluster manager.
 """
 import concurrent.futures
+import pathlib
 import sys
 import time
 
 from autograder.job import grade_submission, stop_all
 
 ATTEMPTS = 2  # a job is run again once when the machinery (not the notebook) failed
+# The memory one worker needs: the measured peak of one grading (the student's kernel with TensorFlow, the two
+# models and the grading inputs, beside nbgrader and the judge), 2.2 GB on this repository's 2-core CPU with
+# TensorFlow 2.21 (issue 17). The one place to change when the notebook or the models change what it takes.
+WORKER_MEMORY_GB = 2.2
+
+
+def auto_workers(cores, available_gb, per_worker_gb=WORKER_MEMORY_GB):
+    """How many submissions to grade at once here: one per core, as many as the free memory holds, at least
+    one. Returns (workers, why)."""
+    by_memory = int(available_gb // per_worker_gb)
+    workers = max(1, min(cores, by_memory))
+    why = f"{cores} cores, {available_gb:.1f} GB available, {per_worker_gb:g} GB per worker"
+    if by_memory < 1:
+        why += ": less memory than one worker needs, so one worker, which may run out of memory"
+    return workers, why
+
+
+def available_memory_gb(meminfo="/proc/meminfo", cgroup="/sys/fs/cgroup"):
+    """The memory free for new work, in GB: the system's MemAvailable, or what the cgroup this runs in (a
+    container's, whose limit /proc/meminfo does not show) still allows, whichever is less."""
+    with open(meminfo) as f:
+        free = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    room = _cgroup_room(pathlib.Path(cgroup))
+    return min(free, room if room is not None else free) / 1e9
+
+
+def _cgroup_room(cgroup):
+    """The cgroup's memory limit less its use, in bytes (cgroup v2, else v1), or None when there is none to read.
+    An unlimited cgroup reads "max" (v2) or a number far above the machine's memory (v1)."""
+    versions = (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"))
+    for limit, used in versions:
+        try:
+            text = (cgroup / limit).read_text().strip()
+            if text == "max":
+                return None
+            return max(0, int(text) - int((cgroup / used).read_text()))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def local(jobs, workers, **options):

@@ -282,7 +282,8 @@ CLASS = [
     Student("kai", "deleted the Grad-CAM test cell", edit=_delete_cell("test_gradcam"), flagged=True),
     Student("lea", "edited a test cell to pass a wrong answer",
             answers={"gradcam": answers.gradcam_no_relu}, edit=_edit_test("test_gradcam", "pass  # trust me")),
-    Student("mo", "a cell that never ends", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("while True:\n    pass"))),
+    Student("mo", "a cell that never ends: stopped at its limit, the rest graded; flagged for the stopped cell",
+            flagged=True, edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("while True:\n    pass"))),
     Student("nia", "prints 20 MB", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("print('x' * 20_000_000)"))),
     Student("oli", "cheat: patches numpy's comparisons, with wrong feature maps",
             answers={"get_feature_maps": _scaled_feature_maps}, zero=("get_feature_maps",), flagged=True,
@@ -315,8 +316,11 @@ CLASS = [
     # tests/conftest.py kills her kernel once from outside while she is graded, as the machine's OOM killer
     # or an operator would: the second try grades her in full.
     Student("kim", "the reference solutions; her kernel is killed once from outside while she is graded"),
-    Student("ty", "his Grad-CAM never ends on the grader's models: its test cell is stopped after 120 s",
+    Student("ty", "his Grad-CAM never ends on the grader's models: its test cell is stopped at its time limit",
             answers={"gradcam": _stalling_gradcam}, zero=("gradcam",), flagged=True),
+    Student("lou", "correct but slower: Python loops where the reference batches (SmoothGrad one noisy copy at a "
+            "time, its channel maximum pixel by pixel, Grad-CAM one channel at a time), each cell within its limit",
+            answers={"saliency_graphs": answers.saliency_graphs_sample_loop, "gradcam": answers.gradcam_channel_loop}),
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
 ]
 
@@ -328,7 +332,7 @@ NAMES = {
     "ian": "Ian Gallagher", "jo": "Jo Petrov", "kai": "Kai Mensah", "lea": "Lea Fischer", "mo": "Mo Rahimi",
     "nia": "Nia Castillo", "oli": "Oli Novak", "pat": "Pat Okonkwo", "quin": "Quin Duarte", "sam": "Sam Whitfield",
     "xia": "Xia Chen", "rae": "Rae Sandoval", "uma": "Uma Iyer", "vic": "Vic Horvat", "ty": "Ty Baptiste",
-    "wes": "Wes Abernathy", "fin": "Fin Oduya", "tia": "Tia Morales", "kim": "Kim Andersen",
+    "wes": "Wes Abernathy", "lou": "Lou Marchetti", "fin": "Fin Oduya", "tia": "Tia Morales", "kim": "Kim Andersen",
 }
 
 

@@ -163,6 +163,22 @@ def gradcam_numpy_skimage(model, img, class_index, layer_name):
     return cam / cam.max() if cam.max() > 0 else cam
 
 
+def gradcam_channel_loop(model, img, class_index, layer_name):
+    """Each channel's weight and its share of the map one at a time, in a Python loop."""
+    last = model.layers[-1]
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])
+    with tf.GradientTape() as tape:
+        fmaps, features = probe(tf.constant(img[None], dtype=tf.float32), training=False)
+        score = (features @ last.kernel + last.bias)[0, class_index]
+    grads = tape.gradient(score, fmaps)[0].numpy()
+    fmaps = fmaps[0].numpy()
+    cam = np.zeros(fmaps.shape[:2])
+    for k in range(fmaps.shape[-1]):
+        cam += grads[:, :, k].mean() * fmaps[:, :, k]
+    cam = tf.image.resize(np.maximum(cam, 0)[..., None], img.shape[:2]).numpy()[..., 0]
+    return (cam - cam.min()) / (cam.max() - cam.min() + 1e-12)
+
+
 def gradcam_einsum(model, img, class_index, layer_name):
     last = model.layers[-1]
     probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])
@@ -292,6 +308,35 @@ def saliency_graphs_by_hand(model, img, positive_gradients=False):
     return fig, np.stack(maps)
 
 
+def saliency_graphs_sample_loop(model, img, positive_gradients=False):
+    """SmoothGrad one noisy copy at a time, and each gradient's maximum over the colour channels pixel by pixel:
+    Python loops where the reference batches and vectorises (two to three times the reference's time)."""
+    linear = keras.models.clone_model(model)
+    linear.set_weights(model.get_weights())
+    linear.layers[-1].activation = keras.activations.linear
+    sigma = 0.2 * (img.max() - img.min())
+    rng = np.random.default_rng()
+    maps = []
+    for c in range(model.output_shape[-1]):
+        total = np.zeros(img.shape[:2])
+        for _ in range(20):
+            noisy = tf.constant(img[None] + rng.normal(0, sigma, img.shape), dtype=tf.float32)
+            with tf.GradientTape() as tape:
+                tape.watch(noisy)
+                score = linear(noisy, training=False)[0, c]
+            grads = tape.gradient(score, noisy)[0].numpy()
+            for i in range(grads.shape[0]):
+                for j in range(grads.shape[1]):
+                    r, g, b = grads[i, j]
+                    total[i, j] += max(r, g, b, 0) if positive_gradients else max(abs(r), abs(g), abs(b))
+        maps.append((total - total.min()) / (total.max() - total.min() + 1e-12))
+    fig, ax = plt.subplots(1, len(maps) + 1)
+    ax[0].imshow(img)
+    for axis, m in zip(ax[1:], maps):
+        axis.imshow(m)
+    return fig, np.stack(maps)
+
+
 def saliency_graphs_no_abs(model, img, positive_gradients=False):
     def linear(m):
         m.layers[-1].activation = keras.activations.linear
@@ -345,10 +390,10 @@ CORRECT = {
     "receptive_field": [receptive_field_backwards, receptive_field_numpy],
     "get_feature_maps": [get_feature_maps_predict, get_feature_maps_layer_loop],
     "vanilla_saliency": [vanilla_saliency_clone_numpy, vanilla_saliency_tf_keras_vis],
-    "gradcam": [gradcam_numpy_skimage, gradcam_einsum, gradcam_scipy_zoom, gradcam_tf1_resize],
+    "gradcam": [gradcam_numpy_skimage, gradcam_einsum, gradcam_channel_loop, gradcam_scipy_zoom, gradcam_tf1_resize],
     "prepare_image": [prepare_image_expand],
     "model_modifier": [model_modifier_replace_layer],
-    "saliency_graphs": [saliency_graphs_by_hand],
+    "saliency_graphs": [saliency_graphs_by_hand, saliency_graphs_sample_loop],
 }
 
 MISTAKES = {

@@ -14,8 +14,8 @@ import time
 import pytest
 
 import sample_class
-from autograder.catalogue import EXERCISES
-from autograder import sandbox
+from autograder.catalogue import EXERCISES, SOLUTION_CELL
+from autograder import budgets, sandbox
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow,
@@ -121,15 +121,39 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
     _assert_expected(course, students)
 
 
+def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_are_told(course):
+    result = _grade(course, "--students", "mo")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    _assert_expected(course, ["mo"])  # every exercise graded, flagged for the stopped cell
+    graded = json.loads((course / "autograded" / "mo" / "sec02" / "sec02.ipynb").read_text())
+    loop = next(cell for cell in graded["cells"]
+                if cell["cell_type"] == "code" and "while True" in "".join(cell["source"]))
+    (ran,) = budgets.cell_times({"cells": [loop]}).values()
+    # His own cell has no reference time: it runs for the added cells' limit, not the 120 s it once had
+    assert budgets.UNKNOWN <= ran < budgets.UNKNOWN + 15, ran
+    said = f"the cell that starts 'while True:' was stopped after {budgets.UNKNOWN} s, its time limit"
+    summary = json.loads((course / "autograded" / "mo" / "sec02" / "verification" / "summary.json").read_text())
+    assert [flag for flag in summary["flags"] if said in flag], summary["flags"]
+    top = "".join(graded["cells"][0]["source"])  # what formgrader shows above his notebook
+    assert top.startswith("**Flagged for review by the grader.**") and said in top, top
+    page = (course / "feedback" / "mo" / "sec02" / "report.html").read_text()
+    assert "Cells stopped for time" in page and said.replace("'", "&#x27;") in page
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # formgrader's first comment box
+        comments = {c.name: c.comment for c in gb.find_submission("sec02", "mo").notebooks[0].comments}
+    assert said in comments[SOLUTION_CELL["conv_output_size"]], comments
+
+
 def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
-    # mo's endless loop comes after the first two exercises; each cell may take 120 s, the notebook only 100
-    result = _grade(course, "--students", "mo", "--notebook-timeout", "100")
+    # mo's endless loop comes after the first two exercises, some 10 s in; it may run 30 s, the notebook only 30
+    result = _grade(course, "--students", "mo", "--notebook-timeout", "30")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     row = sample_class.grades(course)["mo"]
     # What the notebook computed before it was stopped is graded, what it never reached scores 0, and a person looks
     assert [float(row[name]) for name in ("conv_output_size", "receptive_field_answer")] == [2, 1]
     assert float(row["autograded"]) == 3 and row["flagged"] == "yes"
-    assert "did not finish within 100 s" in result.stdout
+    assert "did not finish within 30 s" in result.stdout
 
 
 def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_path):

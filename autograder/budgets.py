@@ -1,0 +1,99 @@
+"""Each cell's time limit, from the reference notebook's own time for that cell on the grading machine.
+
+A single limit for every cell has to fit the slowest correct cell, so an endless loop or a stalled answer
+runs that long before it is stopped. Instead, each cell gets ``max(FLOOR, FACTOR x the reference's time)``:
+the reference notebook (the release with the reference solutions in) is graded once per release on each
+grading machine (``autograder/job.py``), its cells timed, and the times kept beside the reference answers.
+
+The floor and the factor are the safety for a student who is correct but slower (a Python loop where the
+reference batches) and for a machine that was busy while the reference was timed, or while the student is.
+A cell is known by its nbgrader ``grade_id`` (solution and test cells, which students' notebooks keep) or
+else by its cell id (the release's other cells); a cell the student added gets ``UNKNOWN``.
+
+The batch writes the table of limits to a file and names it in ``CELL_BUDGETS``; ``nbgrader_config.py``
+then gives nbclient ``timeout_func``, which looks each cell up there.
+"""
+import datetime
+import json
+import pathlib
+
+FLOOR = 20  # seconds: no cell is stopped sooner, however quick the reference's
+FACTOR = 10  # a correct cell may be this many times slower than the reference's
+# A cell the student added (notes, plots, helpers, experiments) has no reference to scale: a fixed limit, above
+# the floor and three times the slowest reference cell (8 to 9 s on a 2-core CPU: SmoothGrad of a batch of
+# images), so that any of the notebook's figures redrawn there fits on a busy machine.
+UNKNOWN = 30
+CELL_BUDGETS = "CNNLAB_CELL_BUDGETS"  # the environment variable that names the table of limits
+TIMEOUT_ERROR = "CellTimeoutError"  # what nbclient writes as the output of a cell it stopped
+
+
+def key(cell):
+    """How a cell is known across the release and a student's notebook: its grade_id, else its cell id."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
+
+
+def budget(reference_seconds):
+    return max(FLOOR, round(FACTOR * reference_seconds))
+
+
+def table(reference_times):
+    """{"cells": {key: limit}, "reference": {key: seconds}} for the reference's times per cell."""
+    return {"cells": {name: budget(seconds) for name, seconds in reference_times.items()},
+            "reference": reference_times}
+
+
+def limit(limits, cell):
+    """A cell's limit in seconds, from a ``table``."""
+    return limits["cells"].get(key(cell), UNKNOWN)
+
+
+def timeout_func(path):
+    """nbclient's ``timeout_func``: each cell's limit, from the table in the file at ``path``."""
+    limits = json.loads(pathlib.Path(path).read_text())
+    return lambda cell: limit(limits, cell)
+
+
+def cell_times(notebook):
+    """{key: seconds} of each code cell of an executed notebook (a dict), from nbclient's timestamps."""
+    times = {}
+    for cell in notebook["cells"]:
+        execution = cell.get("metadata", {}).get("execution", {})
+        start, end = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+        if cell["cell_type"] == "code" and start and end and key(cell):
+            times[key(cell)] = round((_when(end) - _when(start)).total_seconds(), 2)
+    return times
+
+
+def _when(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def stopped(notebook, limits):
+    """What to tell the student and the TA of each cell nbclient stopped for time: [(exercise or None, text)]."""
+    found = []
+    for cell in notebook["cells"]:
+        if not any(out.get("ename") == TIMEOUT_ERROR for out in cell.get("outputs", [])):
+            continue
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        exercise = grade_id.removeprefix("test_") if grade_id and grade_id.startswith("test_") else None
+        found.append((exercise, f"{_name(cell)} was stopped after {limit(limits, cell)} s, its time "
+                                f"limit: {_why(limits, cell)}"))
+    return found
+
+
+def _name(cell):
+    """A cell as the student and the TA find it: its grade_id, else its first line."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    if grade_id:
+        return f"the cell {grade_id}"
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return f"the cell that starts {first[:40]!r}"
+
+
+def _why(limits, cell):
+    reference = limits["reference"].get(key(cell))
+    if reference is None:
+        return f"a cell the reference notebook does not have gets {UNKNOWN} s"
+    return (f"the reference notebook's cell took {reference:.1f} s on the grading machine; a cell may take "
+            f"{FACTOR} times that, and at least {FLOOR} s")
