@@ -6,7 +6,10 @@ imported (a value already in the environment wins):
   convolution can crash TensorFlow 2.21 on some CPUs;
 - ``TF_CPP_MIN_LOG_LEVEL=3``: TensorFlow's C++ log lines go to stderr, which nbgrader counts against a
   test cell.
+
+It also has the C library hand large freed blocks back to the system (``_return_freed_memory``).
 """
+import ctypes
 import os
 import warnings
 
@@ -39,4 +42,19 @@ def _import_tensorflow_quietly():
         os.close(devnull)
 
 
+def _return_freed_memory(threshold=1 << 20):
+    """Blocks of ``threshold`` bytes or more straight from the system and back to it when freed (glibc only).
+
+    By default glibc raises this threshold each time such a block is freed, up to 32 MiB, after which a
+    batch's activations and a split's float copy are carved from the heap and stay in the process when
+    freed: the kernel's resident memory only grew, cell after cell. A fixed threshold keeps it to what
+    is in use."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD; setting it turns glibc's own adjustment off
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator has its own policy
+
+
+_return_freed_memory()
 _import_tensorflow_quietly()

@@ -55,8 +55,11 @@ def build_cnn2(input_shape=INPUT_SHAPE):
 BUILDERS = {"cnn1": build_cnn1, "cnn2": build_cnn2}
 
 
-def predict_labels(model, images, batch_size=256):
-    """Class predictions (0 = horse, 1 = zebra) for either model's output layout."""
+def predict_labels(model, images, batch_size=32):
+    """Class predictions (0 = horse, 1 = zebra) for either model's output layout.
+
+    Batches of 32 (Keras' default): a batch's first feature maps are 1 MiB an image, so larger batches
+    cost memory and no time on a CPU."""
     probs = model.predict(images, batch_size=batch_size, verbose=0)
     if probs.shape[-1] == 1:
         return (probs[:, 0] > 0.5).astype("int64")

@@ -12,7 +12,7 @@ def show_examples(split, n=4, title=None):
     """The first ``n`` images of a split, titled with their class."""
     fig, ax = plt.subplots(1, n, figsize=(3 * n, 3))
     for i, axis in enumerate(np.ravel(ax)):
-        axis.imshow(split.images[i])
+        axis.imshow(split.image(i))
         axis.set_title(f"class {split.labels[i]} ({CLASS_NAMES[split.labels[i]]})")
         axis.axis("off")
     if title:

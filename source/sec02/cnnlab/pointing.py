@@ -20,7 +20,7 @@ def pointing_score(heatmap, mask):
 def balanced_sample(split, n):
     """The first ``n // 2`` images of each class of ``split``: (images, labels, masks)."""
     rows = np.concatenate([np.flatnonzero(split.labels == label)[: n // 2] for label in (0, 1)])
-    return split.images[rows], split.labels[rows], split.masks[rows]
+    return split.image(rows), split.labels[rows], split.masks[rows]
 
 
 def pointing_table(model, splits, methods, n=16):
@@ -70,5 +70,5 @@ def pick_by_coat(split, plainest, n=20, min_share=1 / 6):
     the one whose coat varies least (``plainest``) or most: the images a comparison of coats can show clearly."""
     shares = split.masks[:n].mean(axis=(1, 2))
     rows = [i for i in range(min(n, len(split))) if shares[i] >= min_share]
-    contrasts = [coat_contrast(split.images[i], split.masks[i]) for i in rows]
+    contrasts = [coat_contrast(split.image(i), split.masks[i]) for i in rows]
     return rows[int(np.argmin(contrasts) if plainest else np.argmax(contrasts))]
