@@ -44,7 +44,7 @@ def small(tmp_path_factory):
 
 def _same_bytes(a, b):
     assert sorted(a.splits) == sorted(b.splits) == sorted(ALL_SPLITS)
-    return all(np.array_equal(a[n].images, b[n].images) and np.array_equal(a[n].masks, b[n].masks)
+    return all(np.array_equal(a[n].pixels, b[n].pixels) and np.array_equal(a[n].masks, b[n].masks)
                and np.array_equal(a[n].labels, b[n].labels) and np.array_equal(a[n].backgrounds, b[n].backgrounds)
                for n in ALL_SPLITS)
 
@@ -66,6 +66,18 @@ def test_synthetic_default_split(full, name):
     assert split.labels.dtype == np.int64 and np.all(split.labels == EXPECTED_LABELS[name])
     assert split.masks.shape == (n, 128, 128) and split.masks.dtype == bool
     assert split.backgrounds.shape == (n,) and set(np.unique(split.backgrounds)) <= set(range(len(BACKGROUNDS)))
+
+
+def test_splits_keep_bytes_and_convert_once(small):
+    """The synthetic splits are stored as uint8; ``image(i)`` converts one image as ``images`` would; ``images``
+    is converted once per split, and ``test`` is concatenated once, so a loop over ``data.test.images[i]`` is cheap."""
+    split = small["testA"]
+    assert split.pixels.dtype == np.uint8
+    assert np.array_equal(split.image(3), split.pixels[3].astype(np.float32) / np.float32(255))
+    assert np.array_equal(split.image(slice(2, 5)), split.images[2:5])
+    assert split.images is split.images
+    assert small.test is small.test and small.test.images is small.test.images
+    assert np.array_equal(small.test.pixels, np.concatenate([small["testA"].pixels, small["testB"].pixels]))
 
 
 def test_synthetic_images_use_the_range(full):

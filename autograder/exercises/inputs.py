@@ -91,7 +91,7 @@ def images():
 
     horses = synthetic_sample(0, 2, seed=GRADING_SEED)
     zebras = synthetic_sample(1, 2, seed=GRADING_SEED)
-    return [horses.images[0], zebras.images[0], horses.images[1], zebras.images[1]]
+    return [horses.image(0), zebras.image(0), horses.image(1), zebras.image(1)]
 
 
 # (model, grading image, class) of every map: both classes of cnn2, and the three of the grader's models.
