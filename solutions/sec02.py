@@ -103,11 +103,13 @@ def saliency_graphs(model, img, positive_gradients=False):
     image = prepare_image(img)
     # 1. a Saliency object for `model` that uses your model_modifier (clone=True leaves `model` as it is);
     # 2. what to keep of the raw gradients: their absolute value, or with positive_gradients only the positive part;
-    # 3. one SmoothGrad map per class c (score: output[:, c], smooth_samples=20), stacked into `maps`.
+    # 3. one SmoothGrad map per class c (score: output[:, c], smooth_samples=20), stacked into `maps`: one call per
+    #    class, or one call for all of them on a batch of n_classes copies of the image, copy c scored by class c.
     saliency = Saliency(model, model_modifier=model_modifier, clone=True)
     keep = tf.nn.relu if positive_gradients else tf.abs  # applied before the maximum over colour channels
-    maps = np.stack([saliency(lambda output, c=c: output[:, c], image, smooth_samples=20,
-                              gradient_modifier=keep)[0] for c in range(n_classes)])
+    # One call for every class: each of the 20 samples is one pass through the model, not one per class.
+    maps = saliency(CategoricalScore(list(range(n_classes))), np.repeat(image, n_classes, axis=0),
+                    smooth_samples=20, gradient_modifier=keep)
     fig, ax = plt.subplots(1, n_classes + 1, figsize=(3.5 * (n_classes + 1), 3.5))
     ax[0].imshow(img)
     ax[0].set_title("input")

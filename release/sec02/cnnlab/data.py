@@ -18,6 +18,7 @@ gives two more test splits, ``shiftedA`` (120 horses) and ``shiftedB`` (140 zebr
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -42,16 +43,17 @@ class DataUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Split:
     # The images as the source gave them: uint8 in 0..255 (synthetic, folder) or float32 in [0, 1] (tfds).
-    # Kept as bytes and converted when asked for, so that a split costs a quarter of its float32 size until a
-    # cell uses its images: the six synthetic splits are 149 MiB as bytes, 596 MiB as floats.
+    # Kept as bytes and converted the first time ``images`` is asked for, so that a split costs a quarter of its
+    # float32 size until a cell uses its images: the six synthetic splits are 149 MiB as bytes, 596 MiB as floats.
+    # The floats are then kept, so that a loop over ``split.images[i]`` converts the split once, not at every i.
     pixels: np.ndarray  # (N, H, W, 3)
     labels: np.ndarray  # int64, (N,)
     masks: np.ndarray | None = None  # bool, (N, H, W): True on the animal (synthetic source only)
     backgrounds: np.ndarray | None = None  # int8, (N,): index into BACKGROUNDS (synthetic source only)
 
-    @property
+    @functools.cached_property
     def images(self):
-        """float32 (N, H, W, 3) in [0, 1]: a new array at each access (nothing is kept once unused)."""
+        """float32 (N, H, W, 3) in [0, 1], converted at the first access and kept with the split."""
         return _as_float(self.pixels)
 
     def image(self, i):
@@ -84,11 +86,11 @@ class Horse2Zebra:
             raise DataUnavailable(self._no_shift())
         return self.splits[name]
 
-    @property
+    @functools.cached_property
     def train(self):
         return _concat(self.splits["trainA"], self.splits["trainB"])
 
-    @property
+    @functools.cached_property
     def test(self):
         return _concat(self.splits["testA"], self.splits["testB"])
 
@@ -96,7 +98,7 @@ class Horse2Zebra:
     def has_shifted(self):
         return all(name in self.splits for name in SHIFTED_SPLITS)
 
-    @property
+    @functools.cached_property
     def shifted(self):
         """shiftedA then shiftedB, as ``test`` gives testA then testB."""
         if not self.has_shifted:
