@@ -186,14 +186,18 @@ def _best_threshold_accuracy(feature, labels):
 
 def test_same_seed_same_bytes_fresh_cached_and_regenerated(tmp_path, monkeypatch):
     first = _load_in(tmp_path / "a", image_size=SMALL, seed=3)
-    assert len(list((tmp_path / "a").glob("*.npz"))) == 1  # cached, and no temporary file left over
+    cached_folders = list((tmp_path / "a").iterdir())  # cached, and no temporary folder left over
+    assert len(cached_folders) == 1 and (cached_folders[0] / data.FINGERPRINT_FILE).is_file()
     # A second load must come from the cache: make generating impossible.
     monkeypatch.setattr(data, "_render", _no_rendering)
     cached = _load_in(tmp_path / "a", image_size=SMALL, seed=3)
     monkeypatch.undo()
     regenerated = _load_in(tmp_path / "b", image_size=SMALL, seed=3)
     assert _same_bytes(first, cached) and _same_bytes(first, regenerated)
-    assert first.fingerprint == cached.fingerprint == regenerated.fingerprint
+    assert first.fingerprint == cached.fingerprint == regenerated.fingerprint == data.fingerprint(cached.splits)
+    # Memory-mapped from the cache (read when used, not all at load): a read-only view, not an array of its own.
+    pixels = cached["trainA"].pixels
+    assert not pixels.flags.owndata and not pixels.flags.writeable and first["trainA"].pixels.flags.writeable
 
 
 def _no_rendering(*args, **kwargs):
