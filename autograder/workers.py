@@ -18,10 +18,11 @@ import time
 from autograder.job import grade_submission, stop_all
 
 ATTEMPTS = 2  # a job is run again once when the machinery (not the notebook) failed
-# The memory one worker needs: the measured peak of one grading (the student's kernel with TensorFlow, the two
-# models and the grading inputs, beside nbgrader and the judge), 2.2 GB on this repository's 2-core CPU with
-# TensorFlow 2.21 (issue 17). The one place to change when the notebook or the models change what it takes.
-WORKER_MEMORY_GB = 2.2
+# The memory one worker needs: the measured peak of one grading's kernel (TensorFlow, the two models, the grading
+# inputs; 1.08 GiB on this repository's 2-core CPU with TensorFlow 2.21, benchmarks/results/notebook_cost.md) and
+# nbgrader's own process beside it, rounded up. The one place to change when the notebook or the models change
+# what it takes.
+WORKER_MEMORY_GB = 1.4
 
 
 def auto_workers(cores, available_gb, per_worker_gb=WORKER_MEMORY_GB):
