@@ -30,7 +30,7 @@ class _Fixed:
     def __init__(self, classes):
         self.classes = np.asarray(classes)
 
-    def predict(self, images, batch_size=None, verbose=0):
+    def predict_on_batch(self, images):
         return np.eye(2)[self.classes[: len(images)]]
 
 
