@@ -17,7 +17,6 @@ gives two more test splits, ``shiftedA`` (120 horses) and ``shiftedB`` (140 zebr
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -262,7 +261,7 @@ def _synthetic(image_size, seed):
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     cache = _cache_dir() / f"horse2zebra-synthetic-{key}"
     names = {**SPLITS, **SHIFTED_SPLITS}
-    if (cache / FINGERPRINT_FILE).exists():  # written last: a folder with it is complete
+    if (cache / FINGERPRINT_FILE).exists():  # a cache folder is renamed into place whole (_save_quietly)
         arrays = {path.stem: np.load(path, mmap_mode="r") for path in cache.glob("*.npy")}
         digest = (cache / FINGERPRINT_FILE).read_text().strip()
     else:
