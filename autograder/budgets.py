@@ -29,7 +29,11 @@ TIMEOUT_ERROR = "CellTimeoutError"  # what nbclient writes as the output of a ce
 
 def key(cell):
     """How a cell is known across the release and a student's notebook: its grade_id, else its cell id."""
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
+    return _grade_id(cell) or cell.get("id")
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def budget(reference_seconds):
@@ -74,7 +78,7 @@ def stopped(notebook, limits):
     for cell in notebook["cells"]:
         if not any(out.get("ename") == TIMEOUT_ERROR for out in cell.get("outputs", [])):
             continue
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = _grade_id(cell)
         exercise = grade_id.removeprefix("test_") if grade_id and grade_id.startswith("test_") else None
         found.append((exercise, f"{_name(cell)} was stopped after {limit(limits, cell)} s, its time "
                                 f"limit: {_why(limits, cell)}"))
@@ -83,7 +87,7 @@ def stopped(notebook, limits):
 
 def _name(cell):
     """A cell as the student and the TA find it: its grade_id, else its first line."""
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    grade_id = _grade_id(cell)
     if grade_id:
         return f"the cell {grade_id}"
     source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])

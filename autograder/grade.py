@@ -48,7 +48,7 @@ warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session,
 
 from autograder import feedback, sandbox, workers  # noqa: E402
 from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL  # noqa: E402
-from autograder.job import AUTOGRADE_TIMEOUT, digest, environment  # noqa: E402
+from autograder.job import AUTOGRADE_TIMEOUT, digest, environment, write_atomically  # noqa: E402
 
 
 class InfrastructureError(RuntimeError):
@@ -183,7 +183,7 @@ def record(course, result):
     review_notes(autograded / NOTEBOOK, summary["flags"])
     summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
-    _write_atomically(_summary_path(course, student), json.dumps(summary, indent=2) + "\n")
+    write_atomically(_summary_path(course, student), json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -217,14 +217,8 @@ def record_error(course, student, error):
                "exercises": {name: {"points": 0.0, "message": "not graded"} for name in EXERCISES}}
     checked = _summary_path(course, student).parent
     checked.mkdir(parents=True, exist_ok=True)
-    _write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
-
-
-def _write_atomically(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def grade_class(course, students, force=False, workers_count=1, scheduler=None, **options):

@@ -174,11 +174,17 @@ def _cell_budgets(references, template, sandboxed, limits):
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if not path.exists():
                     times = time_reference(template, sandboxed, limits)
-                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps(budgets.table(times), indent=2) + "\n")
-                    tmp.replace(path)
+                    write_atomically(path, json.dumps(budgets.table(times), indent=2) + "\n")
             _cell_limits = path
         return _cell_limits
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` through a temporary file of this process, renamed over it: a reader sees the old
+    file or the new one, never half of one."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def time_reference(template, sandboxed, limits):
