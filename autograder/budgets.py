@@ -17,6 +17,8 @@ import datetime
 import json
 import pathlib
 
+from autograder.catalogue import exercise_of, grade_id
+
 FLOOR = 20  # seconds: no cell is stopped sooner, however quick the reference's
 FACTOR = 10  # a correct cell may be this many times slower than the reference's
 # A cell the student added (notes, plots, helpers, experiments) has no reference to scale: a fixed limit, above
@@ -29,11 +31,7 @@ TIMEOUT_ERROR = "CellTimeoutError"  # what nbclient writes as the output of a ce
 
 def key(cell):
     """How a cell is known across the release and a student's notebook: its grade_id, else its cell id."""
-    return _grade_id(cell) or cell.get("id")
-
-
-def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return grade_id(cell) or cell.get("id")
 
 
 def budget(reference_seconds):
@@ -78,18 +76,16 @@ def stopped(notebook, limits):
     for cell in notebook["cells"]:
         if not any(out.get("ename") == TIMEOUT_ERROR for out in cell.get("outputs", [])):
             continue
-        grade_id = _grade_id(cell)
-        exercise = grade_id.removeprefix("test_") if grade_id and grade_id.startswith("test_") else None
-        found.append((exercise, f"{_name(cell)} was stopped after {limit(limits, cell)} s, its time "
-                                f"limit: {_why(limits, cell)}"))
+        found.append((exercise_of(grade_id(cell)), f"{_name(cell)} was stopped after {limit(limits, cell)} s, its "
+                                                   f"time limit: {_why(limits, cell)}"))
     return found
 
 
 def _name(cell):
     """A cell as the student and the TA find it: its grade_id, else its first line."""
-    grade_id = _grade_id(cell)
-    if grade_id:
-        return f"the cell {grade_id}"
+    cell_id = grade_id(cell)
+    if cell_id:
+        return f"the cell {cell_id}"
     source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
     first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     return f"the cell that starts {first[:40]!r}"

@@ -17,6 +17,21 @@ NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
 
 
+def grade_id(cell):
+    """A cell's nbgrader grade_id, or None (a cell as plain JSON or as nbformat reads it)."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def test_cell(exercise):
+    """The grade_id of the test cell that grades ``exercise``."""
+    return f"test_{exercise}"
+
+
+def exercise_of(cell_id):
+    """The exercise that the test cell ``cell_id`` grades; None for any other cell."""
+    return cell_id.removeprefix("test_") if cell_id and cell_id.startswith("test_") else None
+
+
 def cells(path=SOURCE):
     """(cell type, nbgrader metadata, source) of each cell of a notebook: plain JSON, quicker than nbformat."""
     for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
@@ -31,7 +46,9 @@ def _read(path=SOURCE):
         if kind == "code" and meta.get("solution"):
             last_solution = meta["grade_id"]
         elif kind == "code" and meta.get("grade"):
-            name = meta["grade_id"].removeprefix("test_")
+            name = exercise_of(meta["grade_id"])
+            if name is None:
+                raise ValueError(f"{path}: the graded code cell {meta['grade_id']!r} must be named test_<exercise>")
             exercises[name] = meta["points"]
             solution_cell[name] = last_solution
         elif kind == "markdown" and meta.get("grade") and meta.get("solution"):

@@ -47,8 +47,9 @@ warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session,
                         module=r"nbgrader\.api")
 
 from autograder import feedback, sandbox, workers  # noqa: E402
-from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL  # noqa: E402
-from autograder.job import AUTOGRADE_TIMEOUT, digest, environment, write_atomically  # noqa: E402
+from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL, test_cell  # noqa: E402
+from autograder.environment import environment, run_nbgrader  # noqa: E402
+from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically  # noqa: E402
 
 
 class InfrastructureError(RuntimeError):
@@ -56,8 +57,7 @@ class InfrastructureError(RuntimeError):
 
 
 def nbgrader(course, *args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course, env=environment(),
-                          capture_output=True, text=True, timeout=timeout)
+    return run_nbgrader(*args, "--log-level=ERROR", cwd=course, timeout=timeout)
 
 
 def _must(result, what):
@@ -261,7 +261,7 @@ def reconcile(course, student, verdict, notes):
         grades = {}
         for name in EXERCISES:
             try:
-                grades[name] = gb.find_grade(f"test_{name}", NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
+                grades[name] = gb.find_grade(test_cell(name), NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
             except MissingEntry:
                 grades[name] = None
         for name, grade in grades.items():

@@ -30,6 +30,7 @@ import time
 
 from autograder import budgets, catalogue, sandbox
 from autograder.catalogue import ASSIGNMENT, NOTEBOOK
+from autograder.environment import environment, nbgrader_command
 from autograder.hidden import RECORDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -60,14 +61,6 @@ def stop_all():
     for proc in list(_running):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-
-
-def environment():
-    """nbgrader must find this Python's alembic, and kernels must get TensorFlow's settings: no oneDNN (see
-    cnnlab/__init__.py), no log lines, and full float32 on a GPU (no TF32, see exercises/inputs.full_float32)."""
-    bin_dir = str(pathlib.Path(sys.executable).parent)
-    return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
-                TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", NVIDIA_TF32_OVERRIDE="0")
 
 
 def digest(data):
@@ -213,9 +206,8 @@ def reference_notebook():
     nb = nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solutions = solution_cells()
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solutions:
-            cell.source = solutions[grade_id]
+        if cell.metadata.get("nbgrader", {}).get("solution") and catalogue.grade_id(cell) in solutions:
+            cell.source = solutions[catalogue.grade_id(cell)]
     return nbformat.writes(nb).encode()
 
 
@@ -233,15 +225,13 @@ def restore_test_cells(path):
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
         return []
-    graded = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells
-              if cell.metadata.get("nbgrader", {}).get("grade")}
-    missing = [name for name in catalogue.EXERCISES if f"test_{name}" not in graded]
-    release = {c.metadata.get("nbgrader", {}).get("grade_id"): c
-               for c in nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4).cells}
+    graded = {catalogue.grade_id(cell) for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+    missing = [name for name in catalogue.EXERCISES if catalogue.test_cell(name) not in graded]
+    release = {catalogue.grade_id(c): c for c in nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4).cells}
     for name in missing:
-        test = release[f"test_{name}"]
+        test = release[catalogue.test_cell(name)]
         cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate
-        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        ids = [catalogue.grade_id(c) for c in nb.cells]
         where = catalogue.SOLUTION_CELL[name]
         nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
     if missing:
@@ -339,14 +329,15 @@ def autograde(course, student, sandboxed, limits, timeout, execute=True, cell_li
     run kept for the judge. ``cell_limits``: the file of each cell's time limit (see ``_cell_budgets``); without
     it, nbgrader_config.py's one limit for every cell.
     """
-    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student, "--force",
-               f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
-               "--log-level=ERROR"] + ([] if execute else ["--Execute.enabled=False"])
+    command = nbgrader_command("autograde", ASSIGNMENT, "--student", student, "--force",
+                               f"--CourseDirectory.root={course}",
+                               f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--log-level=ERROR")
+    command += [] if execute else ["--Execute.enabled=False"]
     records = course / "records"
     for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
         shutil.rmtree(folder, ignore_errors=True)
     records.mkdir(exist_ok=True)
-    env = dict(environment(), **{RECORDS: str(records)})
+    env = environment(**{RECORDS: str(records)})
     if cell_limits:
         env[budgets.CELL_BUDGETS] = str(cell_limits)  # read by nbgrader_config.py
     if sandboxed:
@@ -394,7 +385,7 @@ def verify(course, notebook, references, sandboxed, limits):
     if sandboxed:
         read = [str(ROOT / p) for p in VERIFY_READ] + [str(references), str(notebook), str(records)]
         command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
-    env = dict(environment(), PYTHONPATH=str(ROOT))
+    env = environment(PYTHONPATH=str(ROOT))
     code, output = _run(command, empty, env, VERIFY_TIMEOUT)  # not from `out`: the sandbox's working folder is a copy
     if code is not None and code < 0:
         raise WorkerFailed(f"the judge was killed (signal {-code})")

@@ -14,6 +14,7 @@ import pathlib
 import sys
 
 from autograder import catalogue, exercises
+from autograder.environment import set_tensorflow_defaults
 from autograder.exercises import inputs, judging
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -73,8 +74,7 @@ def _importable():
     for path in (ROOT, inputs.ASSIGNMENT):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # see source/sec02/cnnlab/__init__.py
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    set_tensorflow_defaults()
 
 
 def compute_all():

@@ -46,12 +46,11 @@ def test_cell_errors(notebook_path):
     """{exercise: the error its test cell ended with}, from the outputs of the graded notebook."""
     errors = {}
     for cell in json.loads(pathlib.Path(notebook_path).read_text())["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        exercise = catalogue.exercise_of(catalogue.grade_id(cell))
         for output in cell.get("outputs", []):
-            if grade_id.startswith("test_") and output.get("output_type") == "error":
+            if exercise and output.get("output_type") == "error":
                 evalue = output.get("evalue")
-                errors[grade_id.removeprefix("test_")] = (f"{output.get('ename')}: {evalue}" if evalue
-                                                          else f"{output.get('ename')}")[:300]
+                errors[exercise] = (f"{output.get('ename')}: {evalue}" if evalue else f"{output.get('ename')}")[:300]
     return errors
 
 

@@ -39,7 +39,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sample_class  # noqa: E402
-from benchmarks.grading import _env, bare_execution  # noqa: E402
+from autograder.environment import environment  # noqa: E402
+from benchmarks.grading import bare_execution  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CLASS_200 = 200  # a CS109B-sized class: what the README's estimate is for
@@ -164,7 +165,7 @@ def timed(command, cwd):
     """(seconds, memory figures) of a command that must succeed."""
     start = time.perf_counter()
     with PeakMemory() as memory:
-        result = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True)
+        result = subprocess.run(command, cwd=cwd, env=environment(), capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return time.perf_counter() - start, memory.figures()
@@ -187,7 +188,7 @@ def dask_cluster(folder, workers):
 
     scheduler_file = folder / "scheduler.json"
     bin_dir = pathlib.Path(sys.executable).parent
-    env = dict(_env(), PYTHONPATH=str(ROOT))  # as the README says: the workers import the grading code from here
+    env = environment(PYTHONPATH=str(ROOT))  # as the README says: the workers import the grading code from here
     commands = [[str(bin_dir / "dask"), "scheduler", "--scheduler-file", str(scheduler_file), "--no-dashboard",
                  "--host", "127.0.0.1"]]
     processes = [subprocess.Popen(commands[0], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]

@@ -29,15 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 import sample_class  # noqa: E402
 from autograder import catalogue, grade, job, sandbox  # noqa: E402
+from autograder.environment import environment, run_nbgrader  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def _env():
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
-               TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
-    env.pop("MPLBACKEND", None)
-    return env
 
 
 def bare_execution(notebook_path):
@@ -48,7 +42,7 @@ def bare_execution(notebook_path):
     nb = nbformat.read(notebook_path, as_version=4)
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(notebook_path.parent)}}).execute(env=_env())
+                   resources={"metadata": {"path": str(notebook_path.parent)}}).execute(env=environment())
     return time.perf_counter() - start, nb
 
 
@@ -84,8 +78,7 @@ def measure(workdir):
     result = job.grade_submission("ada", {catalogue.NOTEBOOK: submitted.read_bytes()}, template,
                                   sandboxed=sandbox.available()[0])
     graded_nb = nbformat.reads(result["files"][catalogue.NOTEBOOK].decode(), as_version=4)
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "sec02", "--force"], cwd=course,
-                   env=_env(), check=True, capture_output=True)
+    run_nbgrader("generate_assignment", catalogue.ASSIGNMENT, "--force", cwd=course, check=True)
     start = time.perf_counter()
     grade.record(course, result)
     gradebook = time.perf_counter() - start

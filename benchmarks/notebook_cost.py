@@ -27,8 +27,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder.environment import environment  # noqa: E402
 from benchmarks import host  # noqa: E402
-from benchmarks.grading import _env  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 NOTEBOOK = "sec02.ipynb"
@@ -44,7 +44,7 @@ def filled_release(tree, out):
     script = ("import pathlib, sys, sample_class; "
               "sample_class.write(pathlib.Path(sys.argv[1]), [sample_class.CLASS[0]])")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-c", script, tmp], cwd=tree, env=_env(), check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", script, tmp], cwd=tree, env=environment(), check=True, capture_output=True)
         shutil.copy(pathlib.Path(tmp) / "submitted" / "ada" / "sec02" / NOTEBOOK, out / NOTEBOOK)
     return out / NOTEBOOK
 
@@ -88,7 +88,7 @@ def bare_run(notebook_path):
     client = NotebookClient(nb, timeout=600, kernel_name="python3", on_cell_executed=after_cell,
                             resources={"metadata": {"path": str(notebook_path.parent)}})
     start = time.perf_counter()
-    client.execute(env=_env())
+    client.execute(env=environment())
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "in_cells_s": sum(c["seconds"] for c in cells), "peak_rss_mb": peak[0] / 1024,
             "cells": cells}
@@ -118,7 +118,7 @@ def grading_job_peak(workdir):
     log = workdir / "job.log"
     start = time.perf_counter()
     with open(log, "w") as out:
-        child = subprocess.Popen([sys.executable, "-c", script, str(ROOT), str(submitted)], cwd=ROOT, env=_env(),
+        child = subprocess.Popen([sys.executable, "-c", script, str(ROOT), str(submitted)], cwd=ROOT, env=environment(),
                                  stdout=out, stderr=subprocess.STDOUT)
         # wait4: the child's own rusage, whose maxrss is the largest of it and its waited-for descendants.
         _, status, usage = os.wait4(child.pid, 0)

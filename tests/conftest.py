@@ -12,13 +12,14 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "source" / "sec02"
 
-# Before anything imports TensorFlow (see source/sec02/cnnlab/__init__.py for why).
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")
 for path in (ROOT, ASSIGNMENT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+from autograder.environment import environment, set_tensorflow_defaults  # noqa: E402
+
+set_tensorflow_defaults()  # before anything imports TensorFlow
+os.environ.setdefault("MPLBACKEND", "Agg")  # this process draws off screen; its children get the notebook's inline
 
 
 # Known-harmless warnings of the libraries, kept out of pytest's summary. pytest resets the warning filters for each
@@ -41,10 +42,8 @@ def pytest_configure(config):
 
 def grade(course, *args):
     """The TA's main command (``python -m autograder.grade``) on ``course``."""
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
-    env.pop("MPLBACKEND", None)
     return subprocess.run([sys.executable, "-m", "autograder.grade", "--course", str(course), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=5400)
+                          cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=5400)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import pytest
 import sample_class
 from autograder.catalogue import EXERCISES, SOLUTION_CELL
 from autograder import budgets, sandbox
+from autograder.environment import environment
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow,
@@ -26,10 +27,7 @@ MARK = f"batch-test-{os.getpid()}"  # in the environment of every process these 
 
 
 def _env():
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
-               PYTHONPATH=str(ROOT), CNNLAB_TEST_MARK=MARK)
-    env.pop("MPLBACKEND", None)
-    return env
+    return environment(PYTHONPATH=str(ROOT), CNNLAB_TEST_MARK=MARK)
 
 
 def _grade_command(course, *args):

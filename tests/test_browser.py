@@ -33,6 +33,7 @@ import urllib.request
 import nbformat
 import pytest
 
+from autograder.environment import environment, run_nbgrader
 from tests.conftest import ROOT
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -143,17 +144,14 @@ def running_jupyter(folder, log, *args, app="lab", env=None, timeout=120):
     news = user / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news question over the page
-    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # kernels: inline
-    environment.update(TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3",
-                       PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
-                       JUPYTERLAB_SETTINGS_DIR=str(user / "settings"),
-                       JUPYTERLAB_WORKSPACES_DIR=str(user / "workspaces"), **(env or {}))
+    server_env = environment(JUPYTERLAB_SETTINGS_DIR=str(user / "settings"),
+                             JUPYTERLAB_WORKSPACES_DIR=str(user / "workspaces"), **(env or {}))
     command = [sys.executable, "-m", "jupyter", app, "--no-browser", f"--ServerApp.token={token}",
                f"--ServerApp.port={port}", f"--ServerApp.root_dir={folder}", "--allow-root",
                "--ServerApp.open_browser=False", *args]
     server = Server(f"http://127.0.0.1:{port}/", token, log)
     with open(log, "w") as out:
-        process = subprocess.Popen(command, cwd=folder, env=environment, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=folder, env=server_env, stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -487,10 +485,7 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     wait(browser, lambda d: _manual_score(course, "ada", question) == 2.0, 30, "the TA's score was not saved")
     shot(browser, "ada-free-response-graded")
 
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "after.csv"], cwd=course,
-                            env=dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
-                                                                       os.environ["PATH"]])),
-                            capture_output=True, text=True, timeout=300)
+    result = run_nbgrader("export", "--to", "after.csv", cwd=course, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     with (course / "after.csv").open() as f:
         ada = next(row for row in csv.DictReader(f) if row["student_id"] == "ada")

@@ -13,7 +13,7 @@ RELEASE = ROOT / "release" / "sec02"
 
 
 def test_solutions_module_is_generated_from_the_notebook():
-    assert build.SOLUTIONS.read_text() == build.solutions_text(), "run: python tools/build.py"
+    assert build.SOLUTIONS.read_text() == build.solutions_text(), "run: python -m tools.build"
 
 
 def test_filter_order_solution_matches_the_figures_answer_key():
@@ -38,9 +38,9 @@ def _files(folder):
 
 
 def test_release_is_up_to_date(regenerated):
-    assert _files(RELEASE) == _files(regenerated), "run: python tools/build.py"
+    assert _files(RELEASE) == _files(regenerated), "run: python -m tools.build"
     for path in _files(regenerated):
-        assert (RELEASE / path).read_bytes() == (regenerated / path).read_bytes(), f"{path} is stale: run tools/build.py"
+        assert (RELEASE / path).read_bytes() == (regenerated / path).read_bytes(), f"{path} is stale: run python -m tools.build"
 
 
 def test_release_gives_nothing_away():

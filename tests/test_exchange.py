@@ -5,24 +5,20 @@ no root, no /usr/local/share); a student fetches it, fills it in and submits it;
 submitted/ and grades it with the main command, importing the roster on the way.
 """
 import csv
-import os
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
 import sample_class
 from autograder.catalogue import EXERCISES
+from autograder.environment import run_nbgrader
 from tests.conftest import grade
 
 pytestmark = pytest.mark.slow
 
 
 def nbgrader(folder, *args):
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=folder, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = run_nbgrader(*args, cwd=folder, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return result
 

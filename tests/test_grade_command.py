@@ -1,12 +1,12 @@
 """The TA's main command (autograder/grade.py), piece by piece, without grading a notebook: seconds."""
 import csv
 import json
-import os
 import subprocess
 import sys
 
 from autograder import grade
 from autograder.catalogue import ASSIGNMENT, EXERCISES
+from autograder.environment import environment
 from tests.conftest import ROOT
 
 
@@ -43,7 +43,6 @@ with Gradebook("sqlite:///{tmp_path / 'gradebook.db'}") as gb:
     gb.update_or_create_submission("{ASSIGNMENT}", "ada")  # as grade.copy_scores does
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env=dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
-                                                                       os.environ["PATH"]])))  # nbgrader's alembic
+                            env=environment())  # nbgrader's alembic
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == ""

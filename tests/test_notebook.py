@@ -7,24 +7,18 @@ from the course root, as a TA runs it, so that it reads the course's nbgrader_co
 limit); its hidden test cells judge in the kernel, against the reference answers computed once beforehand.
 """
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
+from autograder.environment import run_nbgrader
 from tests.conftest import ROOT
 
 SOURCE = ROOT / "source" / "sec02" / "sec02.ipynb"
 
 
 def _validate(notebook, *flags):
-    bin_dir = os.path.dirname(sys.executable)
-    env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ["PATH"]]))
-    env.pop("MPLBACKEND", None)  # the kernel uses the notebook's inline backend
-    return subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(notebook), *flags],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return run_nbgrader("validate", str(notebook), *flags, cwd=ROOT, timeout=900)
 
 
 def test_source_notebook_validates():

@@ -3,18 +3,17 @@
 * ``solutions/sec02.py``: the reference solutions, i.e. the notebook's imports and its solution cells;
 * ``release/sec02/``: the student copy, by ``nbgrader generate_assignment``.
 
-    python tools/build.py
+    .venv/bin/python -m tools.build     # from the repository's root
 
 tests/test_build.py fails when either is out of date with the notebook.
 """
-import os
 import pathlib
 import re
 import shutil
-import subprocess
-import sys
 
 import nbformat
+
+from autograder.environment import run_nbgrader
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = "sec02"
@@ -45,10 +44,10 @@ def solutions_text(notebook_path=NOTEBOOK):
 
 
 def generate_release(course_root=ROOT):
-    """``nbgrader generate_assignment`` in ``course_root``; its alembic must come from this Python's bin."""
-    env = dict(os.environ, PATH=os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ["PATH"]]))
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
-                    "--log-level=WARN"], cwd=course_root, env=env, check=True)
+    """``nbgrader generate_assignment`` in ``course_root``."""
+    result = run_nbgrader("generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN", cwd=course_root)
+    if result.returncode != 0:
+        raise SystemExit(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
 
 
 def main():

@@ -138,7 +138,7 @@ def full_float32():
     On an NVIDIA GPU TensorFlow multiplies in TF32 by default, which moves a saliency map by up to 0.18 and a
     Grad-CAM map by 0.025 (measured on an H200), against map tolerances of 0.05: the answers and the
     references must both be computed in full float32, whatever machine grades. (``NVIDIA_TF32_OVERRIDE=0``
-    in the kernel's environment, ``job.environment``, does the same for the GPU libraries.)
+    in the kernel's environment, ``autograder/environment.py``, does the same for the GPU libraries.)
     """
     import tensorflow as tf
 

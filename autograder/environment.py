@@ -1,0 +1,43 @@
+"""The environment of every process the course starts: nbgrader, its kernels, the grading code.
+
+* ``TENSORFLOW``: read by TensorFlow when it is imported, in the grader's processes and in every kernel. No oneDNN
+  (with it, an eager ``GradientTape`` through a 1x1 stride-2 convolution can crash TensorFlow 2.21), no C++ log
+  lines (nbgrader scores 0 a test cell that writes to stderr), full float32 on a GPU (no TF32; see
+  ``exercises/inputs.full_float32``). The students' ``cnnlab/__init__.py`` sets the first two for their own kernels.
+* ``environment()``: nbgrader runs ``alembic`` from PATH when it creates a gradebook, so this Python's bin comes
+  first; kernels draw with the notebook's inline backend, as a student's do, whatever the caller's shell chose.
+* ``run_nbgrader(...)``: ``python -m nbgrader`` with that environment.
+"""
+import os
+import pathlib
+import subprocess
+import sys
+
+TENSORFLOW = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "3", "NVIDIA_TF32_OVERRIDE": "0"}
+
+
+def set_tensorflow_defaults():
+    """For this process, before it imports TensorFlow: the settings above, unless the caller chose otherwise."""
+    for name, value in TENSORFLOW.items():
+        os.environ.setdefault(name, value)
+
+
+def environment(**extra):
+    """A copy of this process's environment for a child: this Python's bin first on PATH, TensorFlow's settings,
+    no MPLBACKEND; then ``extra``."""
+    env = dict(os.environ, **TENSORFLOW)
+    env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env.pop("MPLBACKEND", None)
+    env.update(extra)
+    return env
+
+
+def nbgrader_command(*args):
+    return [sys.executable, "-m", "nbgrader", *args]
+
+
+def run_nbgrader(*args, cwd, **run_options):
+    """``nbgrader *args`` run in ``cwd`` (whose ``nbgrader_config.py`` it reads), output captured as text;
+    ``run_options`` go to ``subprocess.run`` (``timeout``, ``check``, ``env``)."""
+    run_options.setdefault("env", environment())
+    return subprocess.run(nbgrader_command(*args), cwd=cwd, capture_output=True, text=True, **run_options)
