@@ -49,11 +49,7 @@ warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session,
 from autograder import feedback, sandbox, workers  # noqa: E402
 from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL, test_cell  # noqa: E402
 from autograder.environment import environment, run_nbgrader  # noqa: E402
-from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically  # noqa: E402
-
-
-class InfrastructureError(RuntimeError):
-    """The grading machinery failed (not a student's notebook)."""
+from autograder.job import AUTOGRADE_TIMEOUT, InfrastructureError, digest, write_atomically  # noqa: E402
 
 
 def nbgrader(course, *args, timeout=600):
@@ -158,13 +154,15 @@ def done_before(course, student):
     return summary if summary.get("submission") == digest(submitted.read_bytes()) else None
 
 
-def job(course, student, template):
+def submission_job(course, student, template):
+    """The arguments of one grading job (``job.grade_submission``): the student, the files they handed in, the
+    empty gradebook."""
     folder = course / "submitted" / student / ASSIGNMENT
     files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "expected.json"}
     return student, files, template
 
 
-def record(course, result):
+def write_graded(course, result):
     """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
     student = result["student"]
     copy_scores(course, result)
@@ -211,7 +209,7 @@ def copy_scores(course, result):
         gb.db.commit()
 
 
-def record_error(course, student, error):
+def write_not_graded(course, student, error):
     """A submission the machinery could not grade: listed, flagged, never counted as graded."""
     summary = {"student": student, "error": error, "flags": [f"not graded: {error}"],
                "exercises": {name: {"points": 0.0, "message": "not graded"} for name in EXERCISES}}
@@ -235,11 +233,11 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
     if not todo:
         return summaries
     template = template_gradebook()
-    jobs = [job(course, student, template) for student in todo]
+    jobs = [submission_job(course, student, template) for student in todo]
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))
     for student, result, error in runs:
-        summaries[student] = record(course, result) if error is None else record_error(course, student, error)
+        summaries[student] = write_graded(course, result) if error is None else write_not_graded(course, student, error)
         print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
         progress.update(failed=error is not None)
     return summaries

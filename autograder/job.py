@@ -11,7 +11,7 @@ cell stopped at its limit is named in the notes, with the limit and the referenc
 It writes nothing outside its temporary folder, so any number of them can run at once, and only the batch
 (``autograder/grade.py``) writes the course's gradebook.
 
-A failure of the machinery (the worker killed, the disk full) raises ``WorkerFailed``; everything a
+A failure of the machinery (the worker killed, the disk full) raises ``InfrastructureError``; everything a
 student's notebook can do ends in the result, as scores and notes.
 """
 import contextlib
@@ -46,8 +46,9 @@ VERIFY_READ = ("autograder", f"source/{ASSIGNMENT}/{NOTEBOOK}")
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
 
 
-class WorkerFailed(RuntimeError):
-    """The grading machinery failed on this submission (not the student's notebook): grade it again."""
+class InfrastructureError(RuntimeError):
+    """The grading machinery failed (a worker killed, the disk full, nbgrader broken), not a student's notebook:
+    nothing is recorded for what it stopped, and grading again is the remedy."""
 
 
 _running = set()  # the process of every grading under way in this process
@@ -55,7 +56,7 @@ _stopping = False
 
 
 def stop_all():
-    """Kill every grading under way here (the batch is being stopped): they end as WorkerFailed."""
+    """Kill every grading under way here (the batch is being stopped): they end as InfrastructureError."""
     global _stopping
     _stopping = True
     for proc in list(_running):
@@ -87,7 +88,7 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
         autograded = course / "autograded" / student / ASSIGNMENT
         notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
         judged = time.perf_counter()
-        verdict, pictures = verify(course, notebook, references, sandboxed, limits)
+        verdict, pictures = run_judge(course, notebook, references, sandboxed, limits)
         seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
         stopped = stopped_cells(notebook, cell_limits)
         notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
@@ -141,10 +142,10 @@ def _warm():
             code, output = _run([sys.executable, "-c", "from cnnlab.data import synthetic_splits; synthetic_splits()"],
                                 ROOT / "source" / ASSIGNMENT, environment(), 600)
             if code != 0:
-                raise WorkerFailed(f"could not generate the synthetic data: {output[-500:]}")
+                raise InfrastructureError(f"could not generate the synthetic data: {output[-500:]}")
             code, output = _run([sys.executable, "-m", "autograder.references"], ROOT, environment(), 900)
             if code != 0:
-                raise WorkerFailed(f"could not compute the reference answers: {output[-500:]}")
+                raise InfrastructureError(f"could not compute the reference answers: {output[-500:]}")
             _references = pathlib.Path(output.strip().splitlines()[-1])
         return _references
 
@@ -188,12 +189,12 @@ def time_reference(template, sandboxed, limits):
         notes = autograde(course, "reference", sandboxed, limits, AUTOGRADE_TIMEOUT)
         graded = course / "autograded" / "reference" / ASSIGNMENT / NOTEBOOK
         if notes or not graded.exists():
-            raise WorkerFailed(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
+            raise InfrastructureError(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
         nb = json.loads(graded.read_text())
         failed = [budgets.key(cell) for cell in nb["cells"]
                   if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
         if failed:
-            raise WorkerFailed(f"the reference notebook failed in its cells {', '.join(map(str, failed))}")
+            raise InfrastructureError(f"the reference notebook failed in its cells {', '.join(map(str, failed))}")
         return budgets.cell_times(nb)
 
 
@@ -351,7 +352,7 @@ def autograde(course, student, sandboxed, limits, timeout, execute=True, cell_li
     if code is None:
         return [f"nbgrader's autograde did not finish within {timeout} s"]
     if code < 0:
-        raise WorkerFailed(f"nbgrader autograde was killed (signal {-code})")
+        raise InfrastructureError(f"nbgrader autograde was killed (signal {-code})")
     if code != 0 and "DeadKernelError" in output:
         return [f"{KERNEL_DIED} while the notebook ran"]
     return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, student, output)}"]
@@ -373,7 +374,7 @@ def _sandboxed_kernel(course, limits):
     return course / "jupyter"
 
 
-def verify(course, notebook, references, sandboxed, limits):
+def run_judge(course, notebook, references, sandboxed, limits):
     """The verdict on what the hidden test cells recorded, and its map pictures, from the judge: a process
     that runs no student code, with the reference answers beside it. Returns (verdict, pictures)."""
     out, empty = course / "verification", course / "judge"
@@ -388,17 +389,17 @@ def verify(course, notebook, references, sandboxed, limits):
     env = environment(PYTHONPATH=str(ROOT))
     code, output = _run(command, empty, env, VERIFY_TIMEOUT)  # not from `out`: the sandbox's working folder is a copy
     if code is not None and code < 0:
-        raise WorkerFailed(f"the judge was killed (signal {-code})")
+        raise InfrastructureError(f"the judge was killed (signal {-code})")
     path = out / "verdict.json"
     if code != 0 or not path.exists():
-        raise WorkerFailed(f"the judge failed: {output[-500:]}")
+        raise InfrastructureError(f"the judge failed: {output[-500:]}")
     return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
 
 
 def _run(command, cwd, env, timeout):
     """(exit code, output) of a command in its own process group; (None, output) when it ran out of time."""
     if _stopping:
-        raise WorkerFailed("the batch is stopping")
+        raise InfrastructureError("the batch is stopping")
     # No terminal of the grader's for a student's code: not its stdin, not its controlling terminal (a new session).
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT,

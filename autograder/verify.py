@@ -127,7 +127,7 @@ def judge(name, record, expected, error=None):
         return {"passed": False, "message": NOT_JUDGED, "fault": f"{type(err).__name__}: {err}"[:300]}
 
 
-def verify(notebook_path, records_dir, references_dir, out_dir):
+def judge_notebook(notebook_path, records_dir, references_dir, out_dir):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -196,7 +196,7 @@ def main(argv=None):
     parser.add_argument("--references", required=True, help="the reference answers (python -m autograder.references)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    result = verify(pathlib.Path(args.notebook), args.records, args.references, pathlib.Path(args.out))
+    result = judge_notebook(pathlib.Path(args.notebook), args.records, args.references, pathlib.Path(args.out))
     (pathlib.Path(args.out) / "verdict.json").write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -7,7 +7,7 @@ For the reference student's notebook (the release with every solution filled in)
 2. one grading job (``autograder/job.py``, sandboxed where the sandbox can run): nbgrader's ``autograde``,
    whose hidden test cells record the answers on the grading inputs, then the judge (``autograder/verify.py``);
    the recording is read off the cells' own timings (test cells graded, minus the same cells run bare);
-3. writing the result into the course's gradebook (``grade.record``);
+3. writing the result into the course's gradebook (``grade.write_graded``);
 and, once per worker, computing or finding the reference answers and the data cache. Writes the figures,
 their ratios and the machine to benchmarks/results/grading.{json,md}. Timings on a shared machine are noisy:
 compare the ratios of one run, not absolute times across runs.
@@ -80,7 +80,7 @@ def measure(workdir):
     graded_nb = nbformat.reads(result["files"][catalogue.NOTEBOOK].decode(), as_version=4)
     run_nbgrader("generate_assignment", catalogue.ASSIGNMENT, "--force", cwd=course, check=True)
     start = time.perf_counter()
-    grade.record(course, result)
+    grade.write_graded(course, result)
     gradebook = time.perf_counter() - start
     return {"bare_execution_s": bare, "autograde_s": result["seconds"]["autograde"],
             "recording_s": test_cell_seconds(graded_nb) - test_cell_seconds(bare_nb),
