@@ -207,9 +207,10 @@ def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatc
 
 
 def test_the_grading_kernel_is_told_to_stay_in_float32():
-    from autograder import job, sandbox
+    from autograder import sandbox
+    from autograder.environment import environment
 
-    assert job.environment()["NVIDIA_TF32_OVERRIDE"] == "0"
+    assert environment()["NVIDIA_TF32_OVERRIDE"] == "0"
     assert "NVIDIA_TF32_OVERRIDE".startswith(sandbox.ENVIRONMENT), "the sandbox must pass it on to the kernel"
 
 
