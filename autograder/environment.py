@@ -6,12 +6,14 @@
   ``exercises/inputs.full_float32``). The students' ``cnnlab/__init__.py`` sets the first two for their own kernels.
 * ``environment()``: nbgrader runs ``alembic`` from PATH when it creates a gradebook, so this Python's bin comes
   first; kernels draw with the notebook's inline backend, as a student's do, whatever the caller's shell chose.
-* ``run_nbgrader(...)``: ``python -m nbgrader`` with that environment.
+* ``run_nbgrader(...)``: ``python -m nbgrader`` with that environment; ``nbgrader_step(...)``, one that must succeed.
 """
 import os
 import pathlib
 import subprocess
 import sys
+
+from autograder import InfrastructureError
 
 TENSORFLOW = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "3", "NVIDIA_TF32_OVERRIDE": "0"}
 
@@ -41,3 +43,12 @@ def run_nbgrader(*args, cwd, **run_options):
     ``run_options`` go to ``subprocess.run`` (``timeout``, ``check``, ``env``)."""
     run_options.setdefault("env", environment())
     return subprocess.run(nbgrader_command(*args), cwd=cwd, capture_output=True, text=True, **run_options)
+
+
+def nbgrader_step(course, *args, timeout=600):
+    """``nbgrader *args`` in the course folder ``course``, a step of the batch: its failure is the machinery's."""
+    result = run_nbgrader(*args, "--log-level=ERROR", cwd=course, timeout=timeout)
+    if result.returncode != 0:
+        what = " ".join(arg for arg in args[:3] if not arg.startswith(("-", "/")))
+        raise InfrastructureError(f"nbgrader {what} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result

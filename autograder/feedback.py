@@ -18,7 +18,7 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 
 
 def render(summary, manual):
-    """The HTML page of one student's summary (see grade.reconcile) and manual scores (None: not yet graded)."""
+    """The HTML page of one student's summary (see gradebook.reconcile) and manual scores (None: not yet graded)."""
     rows = []
     for name, result in summary["exercises"].items():
         full = EXERCISES[name]

@@ -28,10 +28,11 @@ import tempfile
 import threading
 import time
 
-from autograder import budgets, catalogue, sandbox
+from autograder import InfrastructureError, budgets, gradebook, sandbox
 from autograder.catalogue import ASSIGNMENT, NOTEBOOK
 from autograder.environment import environment, nbgrader_command
 from autograder.hidden import RECORDS
+from autograder.notebooks import RELEASE, head, reference_notebook, restore_test_cells, unreadable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
@@ -44,11 +45,6 @@ KERNEL_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/hidde
 VERIFY_READ = ("autograder", f"source/{ASSIGNMENT}/{NOTEBOOK}")
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
-
-
-class InfrastructureError(RuntimeError):
-    """The grading machinery failed (a worker killed, the disk full, nbgrader broken), not a student's notebook:
-    nothing is recorded for what it stopped, and grading again is the remedy."""
 
 
 _running = set()  # the process of every grading under way in this process
@@ -95,7 +91,7 @@ def grade_submission(student, files, template, sandboxed=True, limits=None, time
         # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
         timed = {exercise for exercise, _ in stopped}
         notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
-        result = scores(course, student)
+        result = gradebook.scores(course, student)
         result.update(student=student, submission=digest(files.get(NOTEBOOK, b"")), notes=notes, verdict=verdict,
                       seconds=seconds, stopped=[text for _, text in stopped],
                       pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
@@ -161,7 +157,7 @@ def _cell_budgets(references, template, sandboxed, limits):
     global _cell_limits
     with _warm_lock:
         if _cell_limits is None:
-            release = (ROOT / "release" / ASSIGNMENT / NOTEBOOK).read_bytes()
+            release = RELEASE.read_bytes()
             # Beside the reference answers (so keyed as they are), and named by the release, whose cells it times
             path = references / f"cell-budgets-{digest(release)[:16]}.json"
             with open(references / ".cell-budgets.lock", "a") as lock:
@@ -198,49 +194,6 @@ def time_reference(template, sandboxed, limits):
         return budgets.cell_times(nb)
 
 
-def reference_notebook():
-    """The release notebook with the reference solutions in its solution cells, as bytes."""
-    import nbformat
-
-    from tools.build import solution_cells
-
-    nb = nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    solutions = solution_cells()
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution") and catalogue.grade_id(cell) in solutions:
-            cell.source = solutions[catalogue.grade_id(cell)]
-    return nbformat.writes(nb).encode()
-
-
-def restore_test_cells(path):
-    """Put back the test cells the student deleted or unmarked; return a note on each.
-
-    nbgrader restores the hidden tests of a test cell the student edited, not of one they deleted or whose
-    grading metadata they removed. The release's test cell goes back after its solution cell, so nbgrader
-    runs and scores it as any other (its hidden tests included), and the TA sees and can change its score
-    in formgrader; the notes flag the submission for review.
-    """
-    import nbformat
-
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
-        return []
-    graded = {catalogue.grade_id(cell) for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
-    missing = [name for name in catalogue.EXERCISES if catalogue.test_cell(name) not in graded]
-    release = {catalogue.grade_id(c): c for c in nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4).cells}
-    for name in missing:
-        test = release[catalogue.test_cell(name)]
-        cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate
-        ids = [catalogue.grade_id(c) for c in nb.cells]
-        where = catalogue.SOLUTION_CELL[name]
-        nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
-    if missing:
-        nbformat.write(nb, path)
-    return [f"{name}: its test cell was missing (deleted, or its grading metadata removed); the grader put it back"
-            for name in missing]
-
-
 KERNEL_DIED = "Kernel died"
 
 
@@ -260,7 +213,7 @@ def run_notebook(course, student, sandboxed, limits, timeout, cell_limits=None):
         return notes
     notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
     path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
-    _head(path, "**Stand-in written by the grader.** The kernel died while this notebook ran, on a second try too. "
+    head(path, "**Stand-in written by the grader.** The kernel died while this notebook ran, on a second try too. "
                 "These are the student's cells, not executed: the autograded scores come from what the hidden tests "
                 "recorded before the kernel died.")
     return notes + autograde(course, student, sandboxed, limits, timeout, execute=False)
@@ -268,15 +221,6 @@ def run_notebook(course, student, sandboxed, limits, timeout, cell_limits=None):
 
 def _died(notes):
     return any(note.startswith(KERNEL_DIED) for note in notes)
-
-
-def _head(path, text, nb=None):
-    """Write the notebook ``nb`` (default: the one at ``path``) to ``path``, headed by a markdown cell."""
-    import nbformat
-
-    nb = nb or nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
-    nbformat.write(nb, path)
 
 
 def stand_in(course, student, sandboxed, limits, timeout):
@@ -290,23 +234,12 @@ def stand_in(course, student, sandboxed, limits, timeout):
     why = unreadable(path)
     if why is None:  # a readable notebook that nbgrader still failed on: no stand-in would be fair to it
         return []
-    _head(path, f"**Stand-in written by the grader.** The file handed in as `{NOTEBOOK}` could not be read as a "
+    head(path, f"**Stand-in written by the grader.** The file handed in as `{NOTEBOOK}` could not be read as a "
                 f"notebook ({why}). This is the release notebook in its place, so that its page can be graded and "
                 "commented: every exercise scores 0 unless a person decides otherwise.",
-          nb=nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4))
+          nb=nbformat.read(RELEASE, as_version=4))
     return ["graded a stand-in (the release notebook) in place of the unreadable file",
             *autograde(course, student, sandboxed, limits, timeout, execute=False)]
-
-
-def unreadable(path):
-    """Why a file is not a valid notebook, in a few words; None when it is one."""
-    import nbformat
-
-    try:
-        nbformat.validate(nbformat.read(path, as_version=4))
-    except Exception as err:  # noqa: BLE001 (whatever nbformat raises on a broken file)
-        return f"{type(err).__name__}: {str(err).splitlines()[0][:200]}" if str(err) else type(err).__name__
-    return None
 
 
 def _data_cache():
@@ -432,23 +365,3 @@ def _why(course, student, output):
     return (lines or ["see nbgrader's log"])[-1][:300]
 
 
-def scores(course, student):
-    """What nbgrader wrote in the private gradebook: {"timestamp", "notebooks", "grades", "comments"}."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    result = {"timestamp": None, "notebooks": {}, "grades": {}, "comments": {}}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        try:
-            submission = gb.find_submission(ASSIGNMENT, student)
-        except MissingEntry:  # nbgrader could not even start on it
-            return result
-        result["timestamp"] = submission.timestamp.isoformat() if submission.timestamp else None
-        for nb in submission.notebooks:
-            result["notebooks"][nb.name] = {"flagged": nb.flagged, "late_submission_penalty": nb.late_submission_penalty}
-            for grade in nb.grades:
-                result["grades"][f"{nb.name}/{grade.name}"] = {
-                    "auto_score": grade.auto_score, "needs_manual_grade": grade.needs_manual_grade,
-                    "extra_credit": grade.extra_credit}
-            for comment in nb.comments:
-                result["comments"][f"{nb.name}/{comment.name}"] = comment.auto_comment
-    return result

@@ -28,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sample_class  # noqa: E402
-from autograder import catalogue, grade, job, sandbox  # noqa: E402
+from autograder import catalogue, grade, gradebook, job, sandbox  # noqa: E402
 from autograder.environment import environment, run_nbgrader  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -74,18 +74,18 @@ def measure(workdir):
     start = time.perf_counter()
     job._warm()  # once per worker; a no-op afterwards
     warm = time.perf_counter() - start
-    template = grade.template_gradebook()
+    template = gradebook.template_gradebook()
     result = job.grade_submission("ada", {catalogue.NOTEBOOK: submitted.read_bytes()}, template,
                                   sandboxed=sandbox.available()[0])
     graded_nb = nbformat.reads(result["files"][catalogue.NOTEBOOK].decode(), as_version=4)
     run_nbgrader("generate_assignment", catalogue.ASSIGNMENT, "--force", cwd=course, check=True)
     start = time.perf_counter()
     grade.write_graded(course, result)
-    gradebook = time.perf_counter() - start
+    gradebook_s = time.perf_counter() - start
     return {"bare_execution_s": bare, "autograde_s": result["seconds"]["autograde"],
             "recording_s": test_cell_seconds(graded_nb) - test_cell_seconds(bare_nb),
-            "judge_s": result["seconds"]["judge"], "gradebook_s": gradebook, "once_per_worker_s": warm,
-            "points": sum(e["points"] for e in grade.reconcile(course, "ada", result["verdict"], [])["exercises"].values())}
+            "judge_s": result["seconds"]["judge"], "gradebook_s": gradebook_s, "once_per_worker_s": warm,
+            "points": sum(e["points"] for e in gradebook.reconcile(course, "ada", result["verdict"], [])["exercises"].values())}
 
 
 def machine():

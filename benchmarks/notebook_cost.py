@@ -112,9 +112,9 @@ def grading_job_peak(workdir):
     sample_class.write(workdir / "class", [sample_class.CLASS[0]])
     submitted = workdir / "class" / "submitted" / "ada" / "sec02" / catalogue.NOTEBOOK
     script = ("import pathlib, sys; sys.path.insert(0, sys.argv[1]); "
-              "from autograder import catalogue, grade, job, sandbox; job._warm(); "
+              "from autograder import catalogue, gradebook, job, sandbox; job._warm(); "
               "r = job.grade_submission('ada', {catalogue.NOTEBOOK: pathlib.Path(sys.argv[2]).read_bytes()}, "
-              "grade.template_gradebook(), sandboxed=sandbox.available()[0])")
+              "gradebook.template_gradebook(), sandboxed=sandbox.available()[0])")
     log = workdir / "job.log"
     start = time.perf_counter()
     with open(log, "w") as out:

@@ -5,7 +5,8 @@ import pytest
 
 from autograder import budgets, workers
 from autograder.catalogue import EXERCISES, SOLUTION_CELL
-from autograder.grade import _workers, comments
+from autograder.grade import _workers
+from autograder.gradebook import comments
 
 
 def _cell(source="x = 1", grade_id=None, cell_id="c1", outputs=(), execution=None):

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from autograder import grade
+from autograder import reports
 from autograder.catalogue import ASSIGNMENT, EXERCISES
 from autograder.environment import environment
 from tests.conftest import ROOT
@@ -21,7 +21,7 @@ def test_a_run_on_some_students_keeps_the_others_rows(tmp_path):
     # ada was graded by an earlier run; this run (--students bob) graded bob only, whose summary it has just written
     _summary(tmp_path, "ada", 1.0, ["gradcam: its test cell was missing"])
     _summary(tmp_path, "bob", 0.0)
-    grade.write_csv(tmp_path)
+    reports.write_csv(tmp_path)
     with (tmp_path / "grades_by_exercise.csv").open() as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     assert sorted(rows) == ["ada", "bob"]
@@ -32,7 +32,7 @@ def test_a_run_on_some_students_keeps_the_others_rows(tmp_path):
 def test_writing_a_submission_into_the_gradebook_puts_no_warning_on_the_console(tmp_path):
     # in a process of its own, as the TA's command: pytest would show and reset the warnings filters itself
     script = f"""
-import autograder.grade
+import autograder.gradebook
 from nbgrader.api import Gradebook
 with Gradebook("sqlite:///{tmp_path / 'gradebook.db'}") as gb:
     gb.add_assignment("{ASSIGNMENT}")
@@ -40,7 +40,7 @@ with Gradebook("sqlite:///{tmp_path / 'gradebook.db'}") as gb:
     gb.add_grade_cell("test_gradcam", "sec02", "{ASSIGNMENT}", max_score=3, cell_type="code")
     gb.add_solution_cell("gradcam", "sec02", "{ASSIGNMENT}")
     gb.add_student("ada")
-    gb.update_or_create_submission("{ASSIGNMENT}", "ada")  # as grade.copy_scores does
+    gb.update_or_create_submission("{ASSIGNMENT}", "ada")  # as gradebook.copy_scores does
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env=environment())  # nbgrader's alembic
