@@ -482,14 +482,10 @@ def architecture(model):
     return summary
 
 
-def library_versions():
-    from importlib import metadata
-
-    return {name: metadata.version(name) for name in VERSIONED}
-
-
 def write_provenance(model, training, shown, path=FIGURES_JSON):
     """figures.json: how to remake the figures and what they were made from, keyed by layer, never by letter."""
+    from cnnlab.train import library_versions
+
     record = {
         "command": COMMAND,
         "seed": SEED,
@@ -517,7 +513,7 @@ def write_provenance(model, training, shown, path=FIGURES_JSON):
             "pixel_range": [0, 1],
             "shown": "each neuron's receptive field, contrast stretched (1st-99th percentile), drawn at a common size",
         },
-        "versions": library_versions(),
+        "versions": library_versions(VERSIONED),
         "python": platform.python_version(),
     }
     path.write_text(json.dumps(record, indent=2) + "\n")

@@ -128,11 +128,12 @@ def device_name():
     return "CPU"
 
 
-def library_versions():
+def library_versions(names=("keras", "tensorflow", "jax", "numpy", "scikit-image")):
+    """{library: version} of those of ``names`` installed here: what a record says its run was made with."""
     from importlib import metadata
 
     versions = {}
-    for name in ("keras", "tensorflow", "jax", "numpy", "scikit-image"):
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
