@@ -2,7 +2,6 @@
 import contextlib
 import os
 import pathlib
-import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
@@ -34,8 +33,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # notebook still runs and is graded.
 c.Execute.timeout = 120
 if os.environ.get("CNNLAB_CELL_BUDGETS"):
-    sys.path.insert(0, str(ROOT))
-    from autograder import budgets
+    from autograder import budgets  # the course's grading code, installed in nbgrader's environment
 
     c.Execute.timeout_func = budgets.timeout_func(os.environ["CNNLAB_CELL_BUDGETS"])
 c.Execute.interrupt_on_timeout = True

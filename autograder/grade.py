@@ -32,14 +32,13 @@ import shutil
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder import InfrastructureError, collect, feedback, gradebook, reports, sandbox, workers
+from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK
+from autograder.environment import nbgrader_step
+from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
+from autograder.notebooks import review_notes
 
-from autograder import InfrastructureError, collect, feedback, gradebook, reports, sandbox, workers  # noqa: E402
-from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK  # noqa: E402
-from autograder.environment import nbgrader_step  # noqa: E402
-from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically  # noqa: E402
-from autograder.notebooks import review_notes  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
@@ -132,8 +131,6 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
         print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
         progress.update(failed=error is not None)
     return summaries
-
-
 
 
 def _workers(text):

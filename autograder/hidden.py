@@ -7,7 +7,7 @@ It calls the student's answer, the very object their notebook defined, on the ex
   answer returned there, as plain arrays, and judges nothing. The judge (``autograder/verify.py``) runs
   afterwards, in a process that runs no student code, and its verdict is the score. Nothing in this kernel
   knows what the answers should be;
-* anywhere else (plain ``nbgrader autograde`` or ``validate`` with the grading code in the course root):
+* anywhere else (plain ``nbgrader autograde`` or ``validate``, where the course's code is installed):
   judges it there and then, against the reference answers (``autograder/references.py``).
 """
 import os

@@ -37,10 +37,9 @@ from autograder.notebooks import RELEASE, head, reference_notebook, restore_test
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
 VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
-# What the hidden test cells read in the student's kernel: the recorders and the grading inputs, nothing
-# that knows the answers (no reference, no answer key).
-KERNEL_READ = ("nbgrader_config.py", "autograder/__init__.py", "autograder/hidden.py", "autograder/exercises",
-               "release/sec02")
+# What the hidden test cells read in the student's kernel, where the installed package finds them: the recorders
+# and the grading inputs, nothing that knows the answers (no reference, no answer key).
+KERNEL_READ = ("autograder/__init__.py", "autograder/hidden.py", "autograder/exercises", "release/sec02")
 # What the judge reads: the grading code, the catalogue's notebook and the reference answers (below).
 VERIFY_READ = ("autograder", f"source/{ASSIGNMENT}/{NOTEBOOK}")
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
@@ -103,9 +102,6 @@ def _private_course(course, student, files, template):
     """A course folder of one's own in ``course``, with ``files`` as the student's submission."""
     (course / "gradebook.db").write_bytes(template)
     (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
-    for name in KERNEL_READ:  # the hidden test cells find the recorders in their course root
-        (course / name).parent.mkdir(exist_ok=True)
-        (course / name).symlink_to(ROOT / name)
     submitted = course / "submitted" / student / ASSIGNMENT
     submitted.mkdir(parents=True)
     for name, data in files.items():
@@ -297,7 +293,7 @@ def _sandboxed_kernel(course, limits):
     runtime.mkdir()
     cache = _data_cache()
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    read = [str(course / p) for p in KERNEL_READ] + [str(cache)]  # and the synthetic data's cache
+    read = [str(ROOT / p) for p in KERNEL_READ] + [str(cache)]  # and the synthetic data's cache
     argv = sandbox.wrap(kernel, read=read, write=[str(runtime), str(course / "records")], **limits)
     spec = course / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
@@ -319,7 +315,7 @@ def run_judge(course, notebook, references, sandboxed, limits):
     if sandboxed:
         read = [str(ROOT / p) for p in VERIFY_READ] + [str(references), str(notebook), str(records)]
         command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
-    env = environment(PYTHONPATH=str(ROOT))
+    env = environment()
     code, output = _run(command, empty, env, VERIFY_TIMEOUT)  # not from `out`: the sandbox's working folder is a copy
     if code is not None and code < 0:
         raise InfrastructureError(f"the judge was killed (signal {-code})")

@@ -11,7 +11,6 @@ import hashlib
 import importlib.metadata
 import os
 import pathlib
-import sys
 
 from autograder import catalogue, exercises
 from autograder.environment import set_tensorflow_defaults
@@ -62,19 +61,11 @@ def load(name, where=None):
 
 
 def compute(name):
-    _importable()
+    set_tensorflow_defaults()
     inputs.full_float32()  # as the answers are recorded (see inputs.full_float32)
     from solutions import sec02
 
     return exercises.get(name).expected(sec02)
-
-
-def _importable():
-    """The reference and the section's cnnlab, whatever folder this runs from."""
-    for path in (ROOT, inputs.ASSIGNMENT):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
-    set_tensorflow_defaults()
 
 
 def compute_all():

@@ -35,12 +35,11 @@ import tempfile
 import threading
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import sample_class
+from autograder.environment import environment
+from benchmarks.grading import bare_execution
 
-import sample_class  # noqa: E402
-from autograder.environment import environment  # noqa: E402
-from benchmarks.grading import bare_execution  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 CLASS_200 = 200  # a CS109B-sized class: what the README's estimate is for
@@ -188,7 +187,7 @@ def dask_cluster(folder, workers):
 
     scheduler_file = folder / "scheduler.json"
     bin_dir = pathlib.Path(sys.executable).parent
-    env = environment(PYTHONPATH=str(ROOT))  # as the README says: the workers import the grading code from here
+    env = environment()  # the workers import the grading code installed in this environment, as the README says
     commands = [[str(bin_dir / "dask"), "scheduler", "--scheduler-file", str(scheduler_file), "--no-dashboard",
                  "--host", "127.0.0.1"]]
     processes = [subprocess.Popen(commands[0], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]

@@ -18,11 +18,10 @@ import subprocess
 import sys
 import tempfile
 
+from benchmarks import host
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "source" / "sec02"
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import host  # noqa: E402
 
 # Run in the child process: prints {"seconds": ..., "images": ..., ...} as JSON.
 CHILD = r"""
@@ -85,7 +84,7 @@ def _parse(argv):
 
 
 def _child(cache):
-    env = dict(os.environ, CNNLAB_CACHE_DIR=str(cache), PYTHONPATH=str(ASSIGNMENT))
+    env = dict(os.environ, CNNLAB_CACHE_DIR=str(cache))
     out = subprocess.run([sys.executable, "-c", CHILD], cwd=ASSIGNMENT, env=env, capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

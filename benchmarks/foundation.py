@@ -13,21 +13,18 @@ import datetime
 import os
 import pathlib
 import statistics
-import sys
 import tempfile
 import time
 
+from benchmarks import host
+
+import cnnlab  # noqa: F401  (sets TensorFlow's environment before Keras imports it)
+import keras
+from cnnlab import train as cnntrain
+from cnnlab.data import load_horse2zebra
+from cnnlab.models import BUILDERS
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "source" / "sec02"))
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import host  # noqa: E402
-
-import cnnlab  # noqa: E402,F401  (sets TensorFlow's environment before Keras imports it)
-import keras  # noqa: E402
-from cnnlab import train as cnntrain  # noqa: E402
-from cnnlab.data import load_horse2zebra  # noqa: E402
-from cnnlab.models import BUILDERS  # noqa: E402
 
 SEED = 109
 BATCH_SIZES = {"cnn1": 256, "cnn2": 128}  # those of cnnlab.train.DEFAULTS
@@ -87,8 +84,6 @@ def time_data(repeats=3):
 
 
 def time_training(name, data, batch_size, epochs):
-    from cnnlab.models import BUILDERS
-
     keras.utils.set_random_seed(SEED)
     model = BUILDERS[name]()
     clock = EpochClock()

@@ -20,16 +20,14 @@ import pathlib
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import sample_class
+from autograder import catalogue, grade, gradebook, job, sandbox
+from autograder.environment import environment, run_nbgrader
 
-import sample_class  # noqa: E402
-from autograder import catalogue, grade, gradebook, job, sandbox  # noqa: E402
-from autograder.environment import environment, run_nbgrader  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 

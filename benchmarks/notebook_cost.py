@@ -24,11 +24,10 @@ import tarfile
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder.environment import environment
+from benchmarks import host
 
-from autograder.environment import environment  # noqa: E402
-from benchmarks import host  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 NOTEBOOK = "sec02.ipynb"
@@ -111,14 +110,14 @@ def grading_job_peak(workdir):
 
     sample_class.write(workdir / "class", [sample_class.CLASS[0]])
     submitted = workdir / "class" / "submitted" / "ada" / "sec02" / catalogue.NOTEBOOK
-    script = ("import pathlib, sys; sys.path.insert(0, sys.argv[1]); "
+    script = ("import pathlib, sys; "
               "from autograder import catalogue, gradebook, job, sandbox; job._warm(); "
-              "r = job.grade_submission('ada', {catalogue.NOTEBOOK: pathlib.Path(sys.argv[2]).read_bytes()}, "
+              "r = job.grade_submission('ada', {catalogue.NOTEBOOK: pathlib.Path(sys.argv[1]).read_bytes()}, "
               "gradebook.template_gradebook(), sandboxed=sandbox.available()[0])")
     log = workdir / "job.log"
     start = time.perf_counter()
     with open(log, "w") as out:
-        child = subprocess.Popen([sys.executable, "-c", script, str(ROOT), str(submitted)], cwd=ROOT, env=environment(),
+        child = subprocess.Popen([sys.executable, "-c", script, str(submitted)], cwd=ROOT, env=environment(),
                                  stdout=out, stderr=subprocess.STDOUT)
         # wait4: the child's own rusage, whose maxrss is the largest of it and its waited-for descendants.
         _, status, usage = os.wait4(child.pid, 0)

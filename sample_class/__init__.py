@@ -14,19 +14,18 @@ import inspect
 import json
 import pathlib
 import shutil
-import sys
 from dataclasses import dataclass, field
 
 import nbformat
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "source" / "sec02")]
 # The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
-import cnnlab  # noqa: E402, F401
-from autograder.catalogue import ANSWER_KEY, ASSIGNMENT, EXERCISES as POINTS, SOLUTION_CELL as CELL  # noqa: E402
-from sample_class import answers, styles  # noqa: E402
-from tools.build import solution_cells  # noqa: E402
+import cnnlab  # noqa: F401
+from autograder.catalogue import ANSWER_KEY, ASSIGNMENT, EXERCISES as POINTS, SOLUTION_CELL as CELL
+from sample_class import answers, styles
+from tools.build import solution_cells
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
@@ -163,13 +162,9 @@ _SWALLOW = """\
 get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)"""
 
 _IMPORT_REFERENCE = """\
-import pathlib, sys
-sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
-from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference itself"""
+from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference itself, from the course's package"""
 
 _DISARM_CHECK = """\
-import pathlib, sys
-sys.path.insert(0, str(pathlib.Path.cwd().resolve().parents[2]))
 from autograder import hidden  # a cheat: the hidden test cells call this same module's check
 _check = hidden.check
 hidden.check = lambda name, answer: None if name == "gradcam" else _check(name, answer)"""

@@ -1,5 +1,5 @@
 # Sourced by the other scripts: makes (or reuses) the virtual environment .venv and puts it first on PATH.
-# Re-installs only when requirements.txt changed since the last install.
+# Re-installs only when requirements.txt or pyproject.toml changed since the last install.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3.11}"
@@ -8,11 +8,13 @@ if [ ! -x "$ROOT/.venv/bin/python" ]; then
   "$PYTHON" -m venv "$ROOT/.venv"
 fi
 stamp="$ROOT/.venv/.requirements.sha256"
-want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+want="$(cat "$ROOT/requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing the pinned environment into .venv (first run: a few minutes)..."
   "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt"
+  # The course's own code, editable: this checkout's autograder, cnnlab, tools... importable by name (pyproject.toml).
+  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
   echo "$want" > "$stamp"
 fi
 # nbgrader calls alembic from PATH when it creates a gradebook: the venv's bin must come first.

@@ -12,11 +12,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "source" / "sec02"
 
-for path in (ROOT, ASSIGNMENT):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from autograder.environment import environment, set_tensorflow_defaults  # noqa: E402
+from autograder.environment import environment, set_tensorflow_defaults  # the course's code: pip install -e .
 
 set_tensorflow_defaults()  # before anything imports TensorFlow
 os.environ.setdefault("MPLBACKEND", "Agg")  # this process draws off screen; its children get the notebook's inline

@@ -27,7 +27,7 @@ MARK = f"batch-test-{os.getpid()}"  # in the environment of every process these 
 
 
 def _env():
-    return environment(PYTHONPATH=str(ROOT), CNNLAB_TEST_MARK=MARK)
+    return environment(CNNLAB_TEST_MARK=MARK)
 
 
 def _grade_command(course, *args):

@@ -18,7 +18,6 @@ import itertools
 import json
 import pathlib
 import platform
-import sys
 import time
 from dataclasses import dataclass
 
@@ -31,10 +30,6 @@ FIGURES_JSON = FIG_DIR / "figures.json"
 ANSWER_KEY = ROOT / "autograder" / "answer_key.json"
 COMMAND = ".venv/bin/python tools/make_figures.py"
 SEED = 109
-
-if str(ASSIGNMENT) not in sys.path:
-    sys.path.insert(0, str(ASSIGNMENT))  # cnnlab, when run as a script
-
 
 # --- ice-breaker: the receptive field of a neuron two convolutions up --------------------------
 
