@@ -93,9 +93,9 @@ def _child(cache):
 # --- where it was measured --------------------------------------------------------------------
 
 def machine():
-    from importlib import metadata
+    from cnnlab.train import library_versions
 
-    return host.describe(versions={name: metadata.version(name) for name in ("numpy", "scikit-image")})
+    return host.describe(versions=library_versions(("numpy", "scikit-image")))
 
 
 def markdown(result):
