@@ -8,12 +8,12 @@
              --roster FILE.csv (id, first_name, last_name, email: the names formgrader shows)
 
 Steps, all on nbgrader's own commands and gradebook: build the release (which registers the assignment),
-collect the submissions into ``submitted/``, grade each student whose submission is new or changed
-(``autograder/job.py``: nbgrader's autograde with the kernel in a sandbox, where the hidden test cells record
-the answers, then the judge outside the kernel), in parallel, and write each result into the gradebook as it
-arrives (this process is its only writer), with the judge's verdict as the score; export the grades to ``grades.csv`` and
-``grades_by_exercise.csv``, write each student's feedback to ``feedback/<student>/sec02/report.html``, and
-print a table of the class.
+collect the submissions into ``submitted/`` (``collect.py``), grade each student whose submission is new or
+changed (``job.py``: nbgrader's autograde with the kernel in a sandbox, where the hidden test cells record
+the answers, then the judge outside the kernel), in parallel (``workers.py``), and write each result into the
+gradebook as it arrives (``gradebook.py``; this process is its only writer), with the judge's verdict as the
+score; export the grades to ``grades.csv`` and ``grades_by_exercise.csv`` (``reports.py``), write each student's
+feedback to ``feedback/<student>/sec02/report.html`` (``feedback.py``), and print a table of the class.
 
 A student is done once ``autograded/<student>/sec02/verification/summary.json`` records their graded
 submission: a batch that is stopped, however, loses nothing done, and the next run grades the rest.
