@@ -1,7 +1,8 @@
 # Sourced by the other scripts: makes (or reuses) the virtual environment .venv and puts it first on PATH.
 # Re-installs only when requirements.txt or pyproject.toml changed since the last install.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The physical path (no symbolic link in it): the installed code is found there, and the grader resolves its own.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 if [ ! -x "$ROOT/.venv/bin/python" ]; then

@@ -33,7 +33,7 @@ as_ta mkdir "$repo"
 (cd "$ROOT" && git ls-files -z | tar --null -T - -cf -) | as_ta tar -x -C "$repo"
 as_ta ln -s "$venv" "$repo/.venv"
 if [ -n "$fresh" ]; then
-  as_ta "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$repo" >&2
+  as_ta "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$(realpath "$repo")" >&2
   as_ta sh -c "echo $want > $venv/.requirements.sha256"
 fi
 echo "$repo"
