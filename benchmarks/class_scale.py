@@ -259,16 +259,16 @@ def predicted(model, submissions, workers):
 
 def cost_model(result):
     """The fitted model, each run's relative error against it, and the 200-student estimates; None with too
-    few local runs to fit two numbers and still measure an error."""
+    few local runs to fit two numbers and still measure an error: at least two loads (n / W) and three runs."""
     local = [run for run in result["runs"] if run["cluster"] == "local"]
-    if len({run["submissions"] / run["workers"] for run in local}) < 3:
+    if len({run["submissions"] / run["workers"] for run in local}) < 2 or len(local) < 3:
         return None
     setup, per = fit(local)
     model = {"setup_s": setup, "per_submission_s": per}
     # In the order of the runs: predicted / measured - 1.
     model["errors"] = [predicted(model, run["submissions"], run["workers"]) / run["wall_s"] - 1 for run in result["runs"]]
     cores = result["cores"]
-    model["class_200_s"] = {k: predicted(model, CLASS_200, k * cores) for k in MACHINES}
+    model["class_200_s"] = {str(k): predicted(model, CLASS_200, k * cores) for k in MACHINES}  # str: as JSON keeps them
     return model
 
 
@@ -346,7 +346,7 @@ def model_text(result):
              f"| {CLASS_200} students | " + " | ".join(f"{k} machine{'s' if k > 1 else ''}" for k in MACHINES) + " |",
              "|---|" + "---|" * len(MACHINES),
              f"| {result['cores']} workers per machine | "
-             + " | ".join(f"{model['class_200_s'][k] / 3600:.1f} h" for k in MACHINES) + " |"]
+             + " | ".join(f"{model['class_200_s'][str(k)] / 3600:.1f} h" for k in MACHINES) + " |"]
     return lines
 
 
@@ -403,8 +403,12 @@ def main():
                         "benchmarks/results, and the README)")
     parser.add_argument("--render", action="store_true", help="only write the .md and the README from the .json")
     args = parser.parse_args()
-    if args.render:
-        return publish(json.loads((args.out / "class_scale.json").read_text()), args.out)
+    if args.render:  # the model fitted again: how it is fitted may have changed since the run
+        path = args.out / "class_scale.json"
+        result = json.loads(path.read_text())
+        result["model"] = cost_model(result)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        return publish(result, args.out)
     students = args.students.split(",") if args.students else None
     with tempfile.TemporaryDirectory() as tmp:
         write(measure(pathlib.Path(tmp), args.class_size, students), args.out.resolve())

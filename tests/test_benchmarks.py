@@ -19,7 +19,7 @@ def test_the_cost_model_recovers_setup_and_per_submission_cost_and_checks_the_un
     assert model["setup_s"] == pytest.approx(40) and model["per_submission_s"] == pytest.approx(30)
     *fitted, cluster = model["errors"]
     assert fitted == pytest.approx([0, 0, 0], abs=1e-9) and cluster == pytest.approx(1 / 1.1 - 1)
-    assert model["class_200_s"] == pytest.approx({k: 40 + 200 * 30 / (2 * k) for k in class_scale.MACHINES})
+    assert model["class_200_s"] == pytest.approx({str(k): 40 + 200 * 30 / (2 * k) for k in class_scale.MACHINES})
 
 
 def test_two_local_runs_are_too_few_for_a_model_with_an_error():
