@@ -14,6 +14,11 @@ from autograder.environment import environment, nbgrader_step
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def students_in(folder):
+    """The students of a folder in nbgrader's layout: <student>/<assignment>/<notebook>."""
+    return sorted(p.parent.parent.name for p in pathlib.Path(folder).glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
+
+
 def import_roster(course, path):
     """The students' names and e-mails, into the gradebook (nbgrader's own import; existing students are updated)."""
     if not pathlib.Path(path).is_file():
@@ -29,12 +34,12 @@ def from_sample_class(course):
     if result.returncode != 0:
         raise InfrastructureError(f"writing the sample class failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     import_roster(course, course / "roster.csv")
-    return sorted(p.parent.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
+    return students_in(course / "submitted")
 
 
 def from_folder(course, folder):
     folder = pathlib.Path(folder)
-    students = sorted(p.parent.parent.name for p in folder.glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
+    students = students_in(folder)
     if not students:
         raise SystemExit(f"no submissions in {folder}: expected {folder}/<student>/{ASSIGNMENT}/{NOTEBOOK}")
     if folder.resolve() == (course / "submitted").resolve():
@@ -60,4 +65,4 @@ def from_zip(course, archive):
     folder.mkdir(parents=True)
     shutil.copy2(archive, folder / archive.name)
     nbgrader_step(course, "zip_collect", ASSIGNMENT, "--force")
-    return sorted(p.parent.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
+    return students_in(course / "submitted")
