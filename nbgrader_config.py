@@ -48,5 +48,5 @@ c.IgnorePattern.pattern = (
     r"|.*RuntimeWarning: More than \d+ figures have been opened)"
 )
 
-# `python -m autograder.grade --zip FILE`: nbgrader zip_collect reads <student>_sec02.ipynb files.
-c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>sec02\.ipynb)$"
+# `python -m autograder.grade --zip FILE`: nbgrader zip_collect reads <student>_<assignment>.ipynb files.
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>[^/]+\.ipynb)$"

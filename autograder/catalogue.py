@@ -1,18 +1,36 @@
 """What the assignment grades, read from the instructor notebook's nbgrader metadata: nothing else lists it.
 
+* ``ASSIGNMENT``: the course's assignment, in nbgrader's layout: the folder ``source/<name>/`` that holds
+  ``<name>.ipynb``. Its grading side (exercise modules, grading inputs, answer key) is the package
+  ``assignments/<name>/``;
+* ``TITLE``: the notebook's first heading;
 * ``EXERCISES``: {name: points} of the autograded exercises, in the notebook's order. An exercise ``x`` is
   the test cell ``test_x`` (its points are nbgrader's); its answer is the name ``x`` that the nearest solution
   cell above it defines, and its hidden test calls ``hidden.check("x", x)``.
 * ``QUESTIONS``: {grade_id: (points, question)} of the free-response answers, graded by hand in formgrader.
 * ``SOLUTION_CELL``: {name: grade_id} of the solution cell that holds each exercise's answer.
-* ``ANSWER_KEY``: the answers that are values rather than code (``autograder/answer_key.json``).
+* ``ANSWER_KEY``: the answers that are values rather than code (``assignments/<name>/answer_key.json``).
 """
 import json
 import pathlib
 import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ASSIGNMENT = "sec02"
+
+
+def assignments(root=ROOT):
+    """The course's assignments: the folders ``source/<name>/`` that hold a notebook ``<name>.ipynb``."""
+    return sorted(path.parent.name for path in (root / "source").glob("*/*.ipynb") if path.stem == path.parent.name)
+
+
+def _the_assignment():
+    found = assignments()
+    if len(found) != 1:
+        raise RuntimeError(f"the grader serves one assignment, the course's source/ holds {found or 'none'}")
+    return found[0]
+
+
+ASSIGNMENT = _the_assignment()
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
 
@@ -59,6 +77,16 @@ def _read(path=SOURCE):
     return exercises, questions, solution_cell
 
 
+def _title(path=SOURCE):
+    """The notebook's first markdown heading."""
+    for kind, _, source in cells(path):
+        heading = re.search(r"^#+ +(.+)$", source, re.M) if kind == "markdown" else None
+        if heading:
+            return heading.group(1).strip()
+    raise ValueError(f"{path} has no heading")
+
+
 EXERCISES, QUESTIONS, SOLUTION_CELL = _read()
-ANSWER_KEY = json.loads((ROOT / "autograder" / "answer_key.json").read_text())
+TITLE = _title()
+ANSWER_KEY = json.loads((ROOT / "assignments" / ASSIGNMENT / "answer_key.json").read_text())
 

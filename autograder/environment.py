@@ -3,7 +3,7 @@
 * ``TENSORFLOW``: read by TensorFlow when it is imported, in the grader's processes and in every kernel. No oneDNN
   (with it, an eager ``GradientTape`` through a 1x1 stride-2 convolution can crash TensorFlow 2.21), no C++ log
   lines (nbgrader scores 0 a test cell that writes to stderr), full float32 on a GPU (no TF32; see
-  ``exercises/inputs.full_float32``). The students' ``cnnlab/__init__.py`` sets the first two for their own kernels.
+  ``exercises/recording.full_float32``). An assignment's own code may set the first two for its students' kernels.
 * ``environment()``: nbgrader runs ``alembic`` from PATH when it creates a gradebook, so this Python's bin comes
   first; kernels draw with the notebook's inline backend, as a student's do, whatever the caller's shell chose.
 * ``run_nbgrader(...)``: ``python -m nbgrader`` with that environment; ``nbgrader_step(...)``, one that must succeed.

@@ -9,7 +9,7 @@ import base64
 import html
 import pathlib
 
-from autograder.catalogue import ASSIGNMENT, EXERCISES, QUESTIONS
+from autograder.catalogue import ASSIGNMENT, EXERCISES, QUESTIONS, TITLE
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4em; text-align: left; }
@@ -34,9 +34,10 @@ def render(summary, manual):
     pictures = "".join(f"<h3><code>{html.escape(name)}</code></h3>{_embedded(path)}"
                        for name, path in summary.get("pictures_paths", {}).items())
     return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Section 2 feedback: {html.escape(summary["student"])}</title>
+<html><head><meta charset="utf-8"><title>Feedback for {html.escape(summary["student"])}: {html.escape(TITLE)}</title>
 <style>{STYLE}</style></head><body>
-<h1>Section 2, CNN II: feedback for {html.escape(summary["student"])}</h1>
+<h1>Feedback for {html.escape(summary["student"])}</h1>
+<p>{html.escape(TITLE)}</p>
 <p>Autograded exercises: <b>{auto:g} / {sum(EXERCISES.values())}</b>. The free-response answers
 ({sum(points for points, _ in QUESTIONS.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>

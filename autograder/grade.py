@@ -1,8 +1,8 @@
 """Grade a class: the TA's main command.
 
     python -m autograder.grade                      # the embedded sample class
-    python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/sec02/sec02.ipynb
-    python -m autograder.grade --zip FILE.zip       # a zip of <student>_sec02.ipynb files (nbgrader zip_collect)
+    python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/<assignment>/<assignment>.ipynb
+    python -m autograder.grade --zip FILE.zip       # a zip of <student>_<assignment>.ipynb files (nbgrader zip_collect)
     options: --workers N or auto (the default: one per core, as many as the free memory holds),
              --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b,
              --roster FILE.csv (id, first_name, last_name, email: the names formgrader shows)
@@ -13,9 +13,9 @@ changed (``job.py``: nbgrader's autograde with the kernel in a sandbox, where th
 the answers, then the judge outside the kernel), in parallel (``workers.py``), and write each result into the
 gradebook as it arrives (``gradebook.py``; this process is its only writer), with the judge's verdict as the
 score; export the grades to ``grades.csv`` and ``grades_by_exercise.csv`` (``reports.py``), write each student's
-feedback to ``feedback/<student>/sec02/report.html`` (``feedback.py``), and print a table of the class.
+feedback to ``feedback/<student>/<assignment>/report.html`` (``feedback.py``), and print a table of the class.
 
-A student is done once ``autograded/<student>/sec02/verification/summary.json`` records their graded
+A student is done once ``autograded/<student>/<assignment>/verification/summary.json`` records their graded
 submission: a batch that is stopped, however, loses nothing done, and the next run grades the rest.
 Exits non-zero only when the grading machinery itself fails (a submission it could not grade, after a
 retry, is listed as an error; an exercise on which the judge itself failed is flagged and judged again by the
@@ -39,6 +39,7 @@ from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import review_notes
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # of the release, copied beside each graded notebook
 
 
 @contextlib.contextmanager
@@ -86,8 +87,11 @@ def write_graded(course, result):
     checked.mkdir(parents=True)
     for name, data in result["files"].items():
         (autograded / name).write_bytes(data)
-    # The figures the notebook's cells show, so that formgrader's page of the submission displays them.
-    shutil.copytree(ROOT / "release" / ASSIGNMENT / "fig", autograded / "fig")
+    # The pictures the notebook's cells show, so that formgrader's page of the submission displays them.
+    release = ROOT / "release" / ASSIGNMENT
+    for picture in (p for p in release.rglob("*") if p.suffix.lower() in PICTURES):
+        (autograded / picture.relative_to(release)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(picture, autograded / picture.relative_to(release))
     for name, data in result["pictures"].items():
         (checked / name).write_bytes(data)
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
@@ -145,8 +149,8 @@ def _workers(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--submissions", help="a folder in nbgrader's layout: <student>/sec02/sec02.ipynb")
-    source.add_argument("--zip", help="a zip of <student>_sec02.ipynb notebooks")
+    source.add_argument("--submissions", help=f"a folder in nbgrader's layout: <student>/{ASSIGNMENT}/{NOTEBOOK}")
+    source.add_argument("--zip", help=f"a zip of <student>_{NOTEBOOK} notebooks")
     parser.add_argument("--course", default=str(ROOT),
                         help="the nbgrader course root for submissions, gradebook and outputs (default: this "
                              "repository; the assignment and its checks are always this repository's)")

@@ -111,7 +111,7 @@ def calls(name):
     """The other exercises whose functions exercise ``name`` calls (its judge records it with correct ones)."""
     from autograder import exercises
 
-    return getattr(exercises.get(name), "CALLS", ())
+    return getattr(exercises.get(ASSIGNMENT, name), "CALLS", ())
 
 
 def comments(exercises, flags):

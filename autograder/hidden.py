@@ -1,7 +1,8 @@
-"""What a hidden test cell of the notebook runs: ``hidden.check("gradcam", gradcam)``.
+"""What a hidden test cell of a notebook runs: ``hidden.check(assignment, "gradcam", gradcam)`` (the assignment's
+name, as its folder in ``source/``, the exercise, the student's answer).
 
 It calls the student's answer, the very object their notebook defined, on the exercise's grading inputs
-(``autograder/exercises/``), then:
+(``assignments/<assignment>/exercises/``), then:
 
 * in ``python -m autograder.grade``'s sandboxed kernel (``CNNLAB_RECORDS`` names a folder): writes what the
   answer returned there, as plain arrays, and judges nothing. The judge (``autograder/verify.py``) runs
@@ -15,17 +16,17 @@ import os
 RECORDS = "CNNLAB_RECORDS"
 
 
-def check(name, answer):
+def check(assignment, name, answer):
     from autograder import exercises
-    from autograder.exercises import inputs
+    from autograder.exercises import recording
 
-    exercise, out = exercises.get(name), {}
+    exercise, out = exercises.get(assignment, name), {}
     folder = os.environ.get(RECORDS)
     try:
-        inputs.record(exercise, answer, out)
+        recording.record(exercise, answer, out)
     finally:
         if folder:
-            inputs.save(folder, name, out)
+            recording.save(folder, name, out)
     if not folder:
         from autograder import references
 

@@ -17,6 +17,7 @@ student's notebook can do ends in the result, as scores and notes.
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import json
 import os
 import pathlib
@@ -38,10 +39,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
 VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
 # What the hidden test cells read in the student's kernel, where the installed package finds them: the recorders
-# and the grading inputs, nothing that knows the answers (no reference, no answer key).
-KERNEL_READ = ("autograder/__init__.py", "autograder/hidden.py", "autograder/exercises", "release/sec02")
+# and the grading inputs, nothing that knows the answers (no reference, no answer key); and the release.
+KERNEL_READ = ("autograder/__init__.py", "autograder/hidden.py", "autograder/exercises", "assignments/__init__.py",
+               f"assignments/{ASSIGNMENT}/__init__.py", f"assignments/{ASSIGNMENT}/exercises", f"release/{ASSIGNMENT}")
 # What the judge reads: the grading code, the catalogue's notebook and the reference answers (below).
-VERIFY_READ = ("autograder", f"source/{ASSIGNMENT}/{NOTEBOOK}")
+VERIFY_READ = ("autograder", "assignments", f"source/{ASSIGNMENT}/{NOTEBOOK}")
+GRADING = importlib.import_module(f"assignments.{ASSIGNMENT}")  # what the assignment's grading needs (prepare...)
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
 
@@ -64,7 +67,7 @@ def digest(data):
 
 
 def grade_submission(student, files, template, sandboxed=True, limits=None, timeout=AUTOGRADE_TIMEOUT):
-    """Grade ``files`` ({name: bytes} of <student>/sec02/) against ``template`` (an empty gradebook's bytes).
+    """Grade ``files`` ({name: bytes} of <student>/<assignment>/) against ``template`` (an empty gradebook's bytes).
 
     ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds.
     """
@@ -125,16 +128,16 @@ _cell_limits = None
 
 
 def _warm():
-    """Once per worker: generate the synthetic data's cache (the sandboxed kernels may only read it) and the
-    reference answers (computed once per release, then reused by every job; see autograder/references.py).
-    Returns the references' folder."""
+    """Once per worker: what the assignment prepares for its kernels (``assignments/<assignment>/``: for Section 2,
+    the synthetic data, which the sandboxed kernels may only read) and the reference answers (computed once per
+    release, then reused by every job; see autograder/references.py). Returns the references' folder."""
     global _references
     with _warm_lock:
         if _references is None:
-            code, output = _run([sys.executable, "-c", "from cnnlab.data import synthetic_splits; synthetic_splits()"],
-                                ROOT / "source" / ASSIGNMENT, environment(), 600)
+            code, output = _run([sys.executable, "-c", f"from {GRADING.__name__} import prepare; prepare()"],
+                                ROOT, environment(), 600)
             if code != 0:
-                raise InfrastructureError(f"could not generate the synthetic data: {output[-500:]}")
+                raise InfrastructureError(f"could not prepare the assignment's grading: {output[-500:]}")
             code, output = _run([sys.executable, "-m", "autograder.references"], ROOT, environment(), 900)
             if code != 0:
                 raise InfrastructureError(f"could not compute the reference answers: {output[-500:]}")
@@ -238,11 +241,6 @@ def stand_in(course, student, sandboxed, limits, timeout):
             *autograde(course, student, sandboxed, limits, timeout, execute=False)]
 
 
-def _data_cache():
-    """Where cnnlab.data caches the synthetic data (see source/sec02/cnnlab/data.py)."""
-    return pathlib.Path(os.environ.get("CNNLAB_CACHE_DIR", pathlib.Path.home() / ".cache" / "cnnlab"))
-
-
 def _remove_leftovers():
     """The folders of gradings whose process was killed (a stopped batch or worker) go with the next grading."""
     SCRATCH.mkdir(exist_ok=True)
@@ -291,15 +289,15 @@ def _sandboxed_kernel(course, limits):
     """A 'python3' kernelspec, found before the real one, that starts the kernel inside the sandbox."""
     runtime = course / "runtime"
     runtime.mkdir()
-    cache = _data_cache()
+    data = {variable: str(folder) for variable, folder in GRADING.kernel_data().items()}
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    read = [str(ROOT / p) for p in KERNEL_READ] + [str(cache)]  # and the synthetic data's cache
+    read = [str(ROOT / p) for p in KERNEL_READ] + list(data.values())
     argv = sandbox.wrap(kernel, read=read, write=[str(runtime), str(course / "records")], **limits)
     spec = course / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python",
-        "env": {"CNNLAB_CACHE_DIR": str(cache), RECORDS: str(course / "records")}}))
+        "env": {**data, RECORDS: str(course / "records")}}))
     return course / "jupyter"
 
 

@@ -8,13 +8,14 @@ libraries that compute them. Change any of these and the next grading computes t
 ever invalidates them. They live in ``.references/`` in this repository, never where a student's code runs.
 """
 import hashlib
+import importlib
 import importlib.metadata
 import os
 import pathlib
 
 from autograder import catalogue, exercises
 from autograder.environment import set_tensorflow_defaults
-from autograder.exercises import inputs, judging
+from autograder.exercises import judging, recording
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CACHE = pathlib.Path(os.environ.get("CNNLAB_REFERENCES", ROOT / ".references"))
@@ -23,11 +24,13 @@ LIBRARIES = ("numpy", "tensorflow", "keras", "tf-keras-vis", "scikit-image")
 
 def _inputs():
     """Every file the reference answers depend on."""
-    yield ROOT / "solutions" / "sec02.py"
-    yield ROOT / "autograder" / "answer_key.json"
+    grading, release = ROOT / "assignments" / catalogue.ASSIGNMENT, ROOT / "release" / catalogue.ASSIGNMENT
+    yield ROOT / "solutions" / f"{catalogue.ASSIGNMENT}.py"
+    yield grading / "answer_key.json"
     yield from sorted((ROOT / "autograder" / "exercises").glob("*.py"))
-    yield from sorted((inputs.ASSIGNMENT / "data").glob("*.keras"))
-    yield from sorted((inputs.ASSIGNMENT / "cnnlab").glob("*.py"))
+    yield from sorted(grading.rglob("*.py"))
+    yield from sorted(release.rglob("*.py"))  # the code given to students, and their models
+    yield from sorted(release.rglob("*.keras"))
 
 
 def key():
@@ -56,16 +59,15 @@ def load(name, where=None):
     values = judging.load(where, name)
     if values is None:
         values = compute(name)
-        inputs.save(where, name, values)
+        recording.save(where, name, values)
     return values
 
 
 def compute(name):
     set_tensorflow_defaults()
-    inputs.full_float32()  # as the answers are recorded (see inputs.full_float32)
-    from solutions import sec02
-
-    return exercises.get(name).expected(sec02)
+    recording.full_float32()  # as the answers are recorded (see recording.full_float32)
+    reference = importlib.import_module(f"solutions.{catalogue.ASSIGNMENT}")
+    return exercises.get(catalogue.ASSIGNMENT, name).expected(reference)
 
 
 def compute_all():

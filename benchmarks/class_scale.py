@@ -10,8 +10,9 @@ In one run, one configuration after the other, each in a fresh scratch course:
    ada02, ...) with ``--workers 2``;
 3. the same class on a Dask cluster of two worker processes on this machine, started by the commands the README
    gives a TA (``dask scheduler``, ``dask worker``), graded with ``--scheduler``.
-Each run records its wall time, the time per submission, the peak resident memory of one grading job (nbgrader
-with its kernel, or the judge; sampled every half second) and how many students got exactly the grade and flag
+Each run records its wall time, the time per submission, the peak memory of one grading job (nbgrader with its
+kernel, or the judge: the proportional set size of its processes, each shared page split among those that map
+it, sampled every half second) and how many students got exactly the grade and flag
 written beside them. It also times one bare execution of the reference notebook and a regrading after one
 student handed in again.
 
@@ -32,12 +33,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import sample_class
 from autograder.environment import environment
 from benchmarks.grading import bare_execution
+from benchmarks.memory import PeakMemory
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -73,89 +74,6 @@ def as_expected(course, ids):
     """How many students got exactly their expected points and flag: speed bought with wrong grades is no speed."""
     rows = sample_class.grades(course)
     return sum(sample_class.as_expected(rows.get(student, {}), sample_class.expected(course, student)) for student in ids)
-
-
-# --- memory ---------------------------------------------------------------------------------------
-
-class PeakMemory:
-    """Samples, every ``interval`` seconds, the resident memory of each grading job's processes (an ``nbgrader
-    autograde`` with everything under it, the kernel included, or one judge) and of the whole machine."""
-
-    PAGE = os.sysconf("SC_PAGE_SIZE")
-
-    def __init__(self, interval=0.5):
-        self.interval, self.job_peak, self.machine_peak = interval, 0, 0
-        self.machine_start = _machine_in_use()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self):
-        while not self._stop.wait(self.interval):
-            processes = _processes()
-            children = _children(processes)
-            for root in _job_roots(processes):
-                self.job_peak = max(self.job_peak, _resident_pages(processes, children, root) * self.PAGE)
-            self.machine_peak = max(self.machine_peak, _machine_in_use() - self.machine_start)
-
-    def figures(self):
-        return {"peak_job_mb": round(self.job_peak / 2**20), "peak_machine_rise_mb": round(self.machine_peak / 2**20)}
-
-
-def _processes():
-    """{pid: (parent pid, command line, resident pages)} of every process this user can read."""
-    found = {}
-    for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            stat = (entry / "stat").read_text()
-            parent = int(stat[stat.rindex(")") + 2:].split()[1])  # the name may hold spaces: read past it
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            resident = int((entry / "statm").read_text().split()[1])
-            found[int(entry.name)] = (parent, command, resident)
-    return found
-
-
-def _is_job(command):
-    return ("nbgrader" in command and " autograde " in command) or "autograder.verify" in command
-
-
-def _job_roots(processes):
-    """The outermost process of each grading job: a job whose parent is not itself part of a job."""
-    return [pid for pid, (parent, command, _) in processes.items()
-            if _is_job(command) and not _is_job(processes.get(parent, (0, "", 0))[1])]
-
-
-def _children(processes):
-    """{pid: [its children's pids]}."""
-    children = {}
-    for pid, (parent, _, _) in processes.items():
-        children.setdefault(parent, []).append(pid)
-    return children
-
-
-def _resident_pages(processes, children, root):
-    """Resident pages of ``root`` and every process under it."""
-    stack, pages = [root], 0
-    while stack:
-        pid = stack.pop()
-        pages += processes[pid][2]
-        stack.extend(children.get(pid, []))
-    return pages
-
-
-def _machine_in_use():
-    """Bytes of memory in use on this machine: total less what the kernel says is available."""
-    info = dict(line.split(":", 1) for line in pathlib.Path("/proc/meminfo").read_text().splitlines())
-    return (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) * 1024
 
 
 # --- the runs ---------------------------------------------------------------------------------------
@@ -292,6 +210,13 @@ def _memory(run, key):
     return f"{run[key] / 1024:.2f} GB" if key in run else "not measured"
 
 
+def _job_memory(run):
+    """A job's PSS; runs measured before it was (their processes' resident sizes summed) say so."""
+    if "peak_job_rss_sum_mb" in run:
+        return f"{run['peak_job_rss_sum_mb'] / 1024:.2f} GB (resident sizes summed)"
+    return _memory(run, "peak_job_mb")
+
+
 def measured_table(result):
     bare = result["bare_execution_s"]
     lines = ["| class | how | wall time | per submission | per submission / bare run | peak memory of one job "
@@ -299,7 +224,7 @@ def measured_table(result):
     for run in result["runs"]:
         n, t = run["submissions"], run["wall_s"]
         lines.append(f"| {run['name']} ({n}) | {_how(run)} | {t / 60:.1f} min | {t / n:.1f} s | {t / n / bare:.2f}x | "
-                     f"{_memory(run, 'peak_job_mb')} | {_memory(run, 'peak_machine_rise_mb')} | {run['as_expected']} of {n} |")
+                     f"{_job_memory(run)} | {_memory(run, 'peak_machine_rise_mb')} | {run['as_expected']} of {n} |")
     return lines
 
 

@@ -8,6 +8,8 @@ For the reference student's notebook (the release with every solution filled in)
    whose hidden test cells record the answers on the grading inputs, then the judge (``autograder/verify.py``);
    the recording is read off the cells' own timings (test cells graded, minus the same cells run bare);
 3. writing the result into the course's gradebook (``grade.write_graded``);
+4. the peak memory of the grading job (nbgrader, the kernel, the judge: their proportional set sizes summed,
+   ``benchmarks/memory.py``);
 and, once per worker, computing or finding the reference answers and the data cache. Writes the figures,
 their ratios and the machine to benchmarks/results/grading.{json,md}. Timings on a shared machine are noisy:
 compare the ratios of one run, not absolute times across runs.
@@ -26,6 +28,7 @@ import time
 import sample_class
 from autograder import catalogue, grade, gradebook, job, sandbox
 from autograder.environment import environment, run_nbgrader
+from benchmarks.memory import PeakMemory
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -73,8 +76,9 @@ def measure(workdir):
     job._warm()  # once per worker; a no-op afterwards
     warm = time.perf_counter() - start
     template = gradebook.template_gradebook()
-    result = job.grade_submission("ada", {catalogue.NOTEBOOK: submitted.read_bytes()}, template,
-                                  sandboxed=sandbox.available()[0])
+    with PeakMemory() as memory:
+        result = job.grade_submission("ada", {catalogue.NOTEBOOK: submitted.read_bytes()}, template,
+                                      sandboxed=sandbox.available()[0])
     graded_nb = nbformat.reads(result["files"][catalogue.NOTEBOOK].decode(), as_version=4)
     run_nbgrader("generate_assignment", catalogue.ASSIGNMENT, "--force", cwd=course, check=True)
     start = time.perf_counter()
@@ -83,6 +87,7 @@ def measure(workdir):
     return {"bare_execution_s": bare, "autograde_s": result["seconds"]["autograde"],
             "recording_s": test_cell_seconds(graded_nb) - test_cell_seconds(bare_nb),
             "judge_s": result["seconds"]["judge"], "gradebook_s": gradebook_s, "once_per_worker_s": warm,
+            "peak_job_mb": memory.figures()["peak_job_mb"],
             "points": sum(e["points"] for e in gradebook.reconcile(course, "ada", result["verdict"], [])["exercises"].values())}
 
 
@@ -101,6 +106,7 @@ def main():
             runs.append(measure(pathlib.Path(tmp)))
     best = {key: min(run[key] for run in runs) for key in runs[0]}
     best["once_per_worker_s"] = runs[0]["once_per_worker_s"]  # later runs in this process find it done
+    best["peak_job_mb"] = max(run["peak_job_mb"] for run in runs)  # memory: the largest, not the best
     per_submission = best["autograde_s"] + best["judge_s"] + best["gradebook_s"]
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -125,6 +131,8 @@ def main():
         f"| writing the gradebook (the batch) | {best['gradebook_s']:.2f} |\n"
         f"| grading per submission (autograde + judge + gradebook) | {per_submission:.1f} |\n"
         f"| once per worker: finding (or making) the data cache and the reference answers | {best['once_per_worker_s']:.1f} |\n\n"
+        f"Peak memory of the grading job (nbgrader, the sandboxed kernel, the judge; proportional set sizes "
+        f"summed): {best['peak_job_mb'] / 1024:.2f} GB.\n\n"
         f"Grading / bare execution = {result['grading_over_bare']:.2f}. The reference student scored "
         f"{best['points']:g} / {sum(catalogue.EXERCISES.values())}.\n")
     print(json.dumps(result, indent=2))

@@ -167,7 +167,7 @@ from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference 
 _DISARM_CHECK = """\
 from autograder import hidden  # a cheat: the hidden test cells call this same module's check
 _check = hidden.check
-hidden.check = lambda name, answer: None if name == "gradcam" else _check(name, answer)"""
+hidden.check = lambda assignment, name, answer: None if name == "gradcam" else _check(assignment, name, answer)"""
 
 _FORGE_RECORDS = """\
 import os

@@ -46,7 +46,7 @@ def get_feature_maps(model, layer_name, img):
     return np.asarray(extractor(img[np.newaxis], training=False))[0]
 
 
-filter_order = "BCA"  # must equal autograder/answer_key.json, written by tools/make_figures.py
+filter_order = "BCA"  # must equal assignments/sec02/answer_key.json, written by tools/make_figures.py
 
 
 def most_different_channels(model, layer_name, img_a, img_b, k=3):

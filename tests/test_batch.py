@@ -203,14 +203,15 @@ def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next
     import numpy as np
 
     from autograder import verify
-    from autograder.exercises import inputs, judging
+    from assignments.sec02.exercises.inputs import MAP_CASES
+    from autograder.exercises import judging, recording
 
     env = dict(_env(), CNNLAB_REFERENCES=str(tmp_path / "references"))
     computed = subprocess.run([sys.executable, "-m", "autograder.references"], cwd=ROOT, env=env, capture_output=True,
                               text=True, check=True)
     folder = computed.stdout.strip().splitlines()[-1]
     good = judging.load(folder, "gradcam")
-    inputs.save(folder, "gradcam", dict(good, **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))}))
+    recording.save(folder, "gradcam", dict(good, **{str(i): np.zeros((8, 8)) for i in range(len(MAP_CASES))}))
 
     first = subprocess.run(_grade_command(course, "--students", "ada"), cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=1800)
@@ -221,7 +222,7 @@ def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next
     assert {n: r["points"] for n, r in summary["exercises"].items() if n != "gradcam"} == {
         n: float(p) for n, p in EXERCISES.items() if n != "gradcam"}, "the other exercises are graded as usual"
 
-    inputs.save(folder, "gradcam", good)
+    recording.save(folder, "gradcam", good)
     second = subprocess.run(_grade_command(course, "--students", "ada"), cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=1800)
     assert second.returncode == 0, second.stderr[-2000:]

@@ -19,7 +19,7 @@ def test_solutions_module_is_generated_from_the_notebook():
 def test_filter_order_solution_matches_the_figures_answer_key():
     from solutions import sec02
 
-    key = json.loads((ROOT / "autograder" / "answer_key.json").read_text())["filter_order"]
+    key = json.loads((ROOT / "assignments" / "sec02" / "answer_key.json").read_text())["filter_order"]
     assert sec02.filter_order == key, "the solution cell disagrees with tools/make_figures.py's key"
 
 

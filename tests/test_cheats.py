@@ -22,7 +22,7 @@ PROBES = {
     "sam": f"""\
 import os
 from autograder import hidden
-hidden.check("gradcam", None)  # records nothing now
+hidden.check("sec02", "gradcam", None)  # records nothing now
 if not os.path.exists(os.path.join(os.environ["CNNLAB_RECORDS"], "gradcam.npz")): print({RAN!r})""",
     "fin": f"""\
 import os

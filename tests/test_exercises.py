@@ -1,6 +1,6 @@
 """Every exercise's judge gives full marks to the reference and to other correct answers, and catches the mistakes.
 
-Each answer is recorded as a hidden test cell records it (``exercises.inputs.record``), the record travels
+Each answer is recorded as a hidden test cell records it (``exercises.recording.record``), the record travels
 through a file as it does from the kernel to the judge, and the judge compares it with the cached reference
 answers (``autograder/references.py``). The margins written beside the map thresholds are checked here.
 """
@@ -12,8 +12,9 @@ import nbformat
 import numpy as np
 import pytest
 
+from assignments.sec02.exercises import gradcam, inputs, vanilla_saliency
 from autograder import catalogue, exercises, hidden, references, verify
-from autograder.exercises import gradcam, inputs, judging, vanilla_saliency
+from autograder.exercises import judging, recording
 from sample_class import answers as variants
 from solutions import sec02 as ref
 
@@ -23,19 +24,19 @@ CODED = sorted(variants.CORRECT)
 def _recorded(name, answer, folder):
     """Records ``answer`` as a hidden test cell does, into ``folder``."""
     out = {}
-    inputs.record(exercises.get(name), answer, out)
-    inputs.save(folder, name, out)
+    recording.record(exercises.get("sec02", name), answer, out)
+    recording.save(folder, name, out)
 
 
 def _judged(name, answer, tmp_path):
     _recorded(name, answer, tmp_path)
-    exercises.get(name).judge(judging.load(tmp_path, name), references.load(name))
+    exercises.get("sec02", name).judge(judging.load(tmp_path, name), references.load(name))
 
 
 def test_every_exercise_of_the_notebook_has_a_module_that_keeps_the_contract():
     assert sorted(CODED + list(catalogue.ANSWER_KEY)) == sorted(catalogue.EXERCISES)
     for name in catalogue.EXERCISES:
-        module = exercises.get(name)
+        module = exercises.get("sec02", name)
         assert exercises.check(module) == [], name
         assert set(getattr(module, "CALLS", ())) <= set(catalogue.EXERCISES), name
 
@@ -44,9 +45,9 @@ def test_the_contract_check_catches_a_module_that_breaks_it():
     import types
 
     broken = types.SimpleNamespace(record=lambda answer: None, expected=lambda reference: {},
-                                   picture="not a function", CALLS="gradcam")  # and no judge
+                                   picture="not a function", CALLS="gradcam")  # and no judge, nor PICTURED
     problems = exercises.check(broken)
-    assert [problem.split()[0] for problem in problems] == ["record", "judge", "picture", "CALLS"], problems
+    assert [problem.split()[0] for problem in problems] == ["record", "judge", "picture", "PICTURED", "CALLS"], problems
 
 
 def test_the_catalogue_holds_every_graded_cell_of_the_notebook_and_its_points():
@@ -73,7 +74,7 @@ def reference_records(tmp_path_factory):
 
 @pytest.mark.parametrize("name", list(catalogue.EXERCISES))
 def test_reference_passes(name, reference_records):
-    exercises.get(name).judge(judging.load(reference_records, name), references.load(name))
+    exercises.get("sec02", name).judge(judging.load(reference_records, name), references.load(name))
 
 
 JUDGE_PROCESS = """
@@ -122,7 +123,7 @@ def test_answers_to_the_questions(tmp_path):
 def _map_differences(name, answer):
     """The judge's largest pixel difference on each map case with positive evidence."""
     out, expected = {}, references.load(name)
-    inputs.record(exercises.get(name), answer, out)
+    recording.record(exercises.get("sec02", name), answer, out)
     if name == "gradcam":
         return [gradcam.difference(out[str(i)], expected[str(i)], (128, 128))
                 for i in range(len(inputs.MAP_CASES)) if expected[str(i)].max() > 0]
@@ -131,7 +132,7 @@ def _map_differences(name, answer):
 
 @pytest.mark.parametrize("name", ["vanilla_saliency", "gradcam"])
 def test_map_margins_are_the_ones_written_beside_the_threshold(name):
-    tolerance = exercises.get(name).MAP_ATOL
+    tolerance = exercises.get("sec02", name).MAP_ATOL
     for answer in [getattr(ref, name)] + variants.CORRECT[name]:
         assert max(_map_differences(name, answer)) < 1e-4, answer.__name__
     for answer in variants.MISTAKES[name]:
@@ -147,11 +148,11 @@ def test_bilinear_conventions_differ_more_than_the_tolerance():
 
 def test_a_forged_record_fails(tmp_path):
     out = {}
-    inputs.record(exercises.get("receptive_field"), ref.receptive_field, out)
+    recording.record(exercises.get("sec02", "receptive_field"), ref.receptive_field, out)
     out["20"] = out["20"] + 1  # one answer off: passing needs every value the reference gives
-    inputs.save(tmp_path, "receptive_field", out)
+    recording.save(tmp_path, "receptive_field", out)
     with pytest.raises(AssertionError, match="expected"):
-        exercises.get("receptive_field").judge(judging.load(tmp_path, "receptive_field"), references.load("receptive_field"))
+        exercises.get("sec02", "receptive_field").judge(judging.load(tmp_path, "receptive_field"), references.load("receptive_field"))
 
 
 def test_records_never_unpickle(tmp_path):
@@ -181,7 +182,7 @@ def test_a_record_in_a_shape_no_recorder_makes_fails_without_stopping_the_judge(
 
 def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
     out = {}
-    inputs.record(gradcam, ref.gradcam, out)  # a correct answer
+    recording.record(gradcam, ref.gradcam, out)  # a correct answer
     flat = dict(references.load("gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
     outcome = verify.judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
@@ -194,13 +195,13 @@ def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatc
 
     tf.config.experimental.enable_tensor_float_32_execution(True)  # as on an NVIDIA GPU, by default
     out = {}
-    inputs.record(exercises.get("conv_output_size"), ref.conv_output_size, out)
+    recording.record(exercises.get("sec02", "conv_output_size"), ref.conv_output_size, out)
     assert out[judging.TF32] is False and not tf.config.experimental.tensor_float_32_execution_enabled()
     assert verify.judge("conv_output_size", dict(out, tf32=True), references.load("conv_output_size"))["fault"]
 
     tf.config.experimental.enable_tensor_float_32_execution(True)
     seen = []
-    monkeypatch.setattr(exercises.get("conv_output_size"), "expected",
+    monkeypatch.setattr(exercises.get("sec02", "conv_output_size"), "expected",
                         lambda reference: seen.append(tf.config.experimental.tensor_float_32_execution_enabled()))
     references.compute("conv_output_size")
     assert seen == [False], "the references must be computed with TF32 off"
@@ -216,7 +217,7 @@ def test_the_grading_kernel_is_told_to_stay_in_float32():
 
 def test_in_the_batch_the_hidden_check_only_records(tmp_path, monkeypatch):
     monkeypatch.setenv(hidden.RECORDS, str(tmp_path))
-    hidden.check("gradcam", variants.MISTAKES["gradcam"][0])  # wrong, but nothing judges it here
+    hidden.check("sec02", "gradcam", variants.MISTAKES["gradcam"][0])  # wrong, but nothing judges it here
     assert judging.load(tmp_path, "gradcam")["0"].shape == (128, 128)
 
 

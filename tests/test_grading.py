@@ -108,7 +108,8 @@ def test_each_cheat_and_hunt_is_flagged_for_what_it_did(graded_course):
 
 def test_feedback_shows_maps_and_no_hidden_test(graded_course):
     course = graded_course
-    grading_code = [*(ROOT / "autograder" / "exercises").glob("*.py"), ROOT / "solutions" / "sec02.py"]
+    grading_code = [*(ROOT / "autograder" / "exercises").glob("*.py"), *(ROOT / "assignments").rglob("*.py"),
+                    ROOT / "solutions" / "sec02.py"]
     hidden = [line.strip() for path in grading_code for line in path.read_text().splitlines() if len(line.strip()) > 30]
     for student in sample_class.grades(course):
         page = (course / "feedback" / student / "sec02" / "report.html").read_text()

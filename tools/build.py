@@ -1,7 +1,7 @@
-"""Regenerate everything derived from the instructor notebook ``source/sec02/sec02.ipynb``:
+"""Regenerate everything derived from the instructor notebook ``source/<assignment>/<assignment>.ipynb``:
 
-* ``solutions/sec02.py``: the reference solutions, i.e. the notebook's imports and its solution cells;
-* ``release/sec02/``: the student copy, by ``nbgrader generate_assignment``.
+* ``solutions/<assignment>.py``: the reference solutions, i.e. the notebook's imports and its solution cells;
+* ``release/<assignment>/``: the student copy, by ``nbgrader generate_assignment``.
 
     .venv/bin/python -m tools.build     # from the repository's root
 
@@ -13,11 +13,10 @@ import shutil
 
 import nbformat
 
+from autograder.catalogue import ASSIGNMENT, SOURCE as NOTEBOOK
 from autograder.environment import run_nbgrader
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ASSIGNMENT = "sec02"
-NOTEBOOK = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 SOLUTIONS = ROOT / "solutions" / f"{ASSIGNMENT}.py"
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -38,7 +37,8 @@ def setup_imports(notebook_path=NOTEBOOK):
 
 def solutions_text(notebook_path=NOTEBOOK):
     """The reference module: the set-up cell's imports, then every solution code cell."""
-    parts = ['"""Reference solutions, generated from source/sec02/sec02.ipynb by tools/build.py: do not edit."""',
+    source = pathlib.Path(notebook_path).relative_to(ROOT).as_posix()
+    parts = [f'"""Reference solutions, generated from {source} by tools/build.py: do not edit."""',
              "\n".join(setup_imports(notebook_path)), *solution_cells(notebook_path).values()]
     return "\n\n\n".join(parts) + "\n"
 

@@ -8,7 +8,7 @@ Writes, from code only:
 - ``source/sec02/fig/filters_{A,B,C}.png``: activation maximisation of a shallow, a middle and a deep
   layer of a small VGG-style network trained here, shuffled onto the letters by a seeded draw;
 - ``source/sec02/fig/figures.json``: where the figures came from, with each PNG's sha256;
-- ``autograder/answer_key.json``'s ``filter_order``: the letters from shallow to deep.
+- ``assignments/sec02/answer_key.json``'s ``filter_order``: the letters from shallow to deep.
 
 source/sec02 ships to students, so nothing written there may tie a letter to a depth: the only record
 of the draw is the answer key under autograder/.
@@ -27,7 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "source" / "sec02"
 FIG_DIR = ASSIGNMENT / "fig"
 FIGURES_JSON = FIG_DIR / "figures.json"
-ANSWER_KEY = ROOT / "autograder" / "answer_key.json"
+ANSWER_KEY = ROOT / "assignments" / "sec02" / "answer_key.json"
 COMMAND = ".venv/bin/python tools/make_figures.py"
 SEED = 109
 

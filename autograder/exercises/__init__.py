@@ -1,12 +1,14 @@
-"""One module per autograded exercise, each an ``Exercise`` (below), over two shared modules by where they run:
+"""What every autograded exercise is (``Exercise``, below), and the code that all exercises share, by where it runs:
 
-* ``inputs.py``, the kernel's side: the grading inputs (images, models, cases) and recording what an answer
-  returns on them;
+* ``recording.py``, the kernel's side: recording what an answer returns on the grading inputs;
 * ``judging.py``, the judge's side: records on disk, and the numpy checks the judges share. It never imports
-  TensorFlow or Keras.
+  TensorFlow or Keras;
+* ``keyed.py``: exercises whose answer is a value, judged against the assignment's answer key.
 
-Nothing here is secret: the grading inputs can be read by the student's code; passing needs the
-reference's outputs on every one of them, and those are never where the student's code runs.
+Each assignment's exercises are its own: one module per exercise in ``assignments/<assignment>/exercises/``,
+beside that assignment's grading inputs (``inputs.py`` there). Nothing there is secret: the grading inputs can
+be read by the student's code; passing needs the reference's outputs on every one of them, and those are never
+where the student's code runs.
 """
 import importlib
 import inspect
@@ -17,12 +19,12 @@ class Exercise(typing.Protocol):
     """What every exercise module provides (``check`` tells whether one does); ``Pictured`` adds the feedback's map.
 
     An exercise may also list, in ``CALLS``, the other exercises whose functions its answer calls: its recorder
-    substitutes correct ones, so that their mistakes cost only their own points (``autograder/grade.py`` reads it).
+    substitutes correct ones, so that their mistakes cost only their own points (``autograder/gradebook.py`` reads it).
     """
 
     def record(self, answer, out: dict) -> None:
         """Calls the student's answer on the grading inputs and puts what it returned into ``out`` (arrays of
-        numbers and strings only). Runs in the student's kernel, from the hidden test cell (``inputs.record``)."""
+        numbers and strings only). Runs in the student's kernel, from the hidden test cell (``recording.record``)."""
 
     def expected(self, reference) -> dict:
         """What a correct answer gives on the same inputs, from the reference solutions (``reference``) and real
@@ -37,13 +39,15 @@ class Exercise(typing.Protocol):
 class Pictured(Exercise, typing.Protocol):
     """A map exercise, whose feedback shows the student's map beside the expected one."""
 
+    PICTURED: str  # what the picture shows, in its title: the model, image or class of the case
+
     def picture(self, record: dict, expected: dict) -> tuple:
         """(the student's map or None, the expected map) of one grading image, for the feedback."""
 
 
-def get(name) -> Exercise:
-    """The module of exercise ``name`` (a name of ``autograder.catalogue.EXERCISES``)."""
-    return importlib.import_module(f"{__name__}.{name}")
+def get(assignment, name) -> Exercise:
+    """The module of exercise ``name`` of ``assignment`` (a name of its catalogue's ``EXERCISES``)."""
+    return importlib.import_module(f"assignments.{assignment}.exercises.{name}")
 
 
 def check(module):
@@ -63,6 +67,8 @@ def check(module):
             problems.append(f"{member} is not a function")
         elif list(inspect.signature(function).parameters) != wanted:
             problems.append(f"{member} takes {inspect.signature(function)}, not ({', '.join(wanted)})")
+    if protocol is Pictured and not isinstance(getattr(module, "PICTURED", None), str):
+        problems.append("PICTURED is not a string")
     calls = getattr(module, "CALLS", ())
     if not (isinstance(calls, tuple) and all(isinstance(name, str) for name in calls)):
         problems.append("CALLS is not a tuple of exercise names")

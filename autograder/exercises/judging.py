@@ -1,7 +1,7 @@
 """The judge's side of grading: records on disk, and the numpy checks the exercises' judges share.
 
 Plain numpy: the judge's process (``autograder/verify.py``) runs no student code, holds no model and never
-imports TensorFlow or Keras (``tests/test_exercises.py`` checks it). The kernel's side is ``inputs.py``.
+imports TensorFlow or Keras (``tests/test_exercises.py`` checks it). The kernel's side is ``recording.py``.
 """
 import os
 import pathlib
@@ -12,7 +12,7 @@ import numpy as np
 TF32 = "tf32"  # the record's key that says whether TensorFlow could multiply in TF32 while it was made
 
 
-# --- records on disk: plain arrays and strings, never pickles (written by ``inputs.save``) --------------
+# --- records on disk: plain arrays and strings, never pickles (written by ``recording.save``) --------------
 
 def load(folder, name):
     """The values saved under ``name``, or None when there are none. Strings and flags come back as str and bool."""

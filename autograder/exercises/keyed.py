@@ -1,4 +1,4 @@
-"""The exercises whose answer is a value, judged against ``autograder/answer_key.json``."""
+"""The exercises whose answer is a value, judged against their assignment's ``answer_key.json``, which only the grader reads."""
 
 
 def record(answer, out):

@@ -1,7 +1,8 @@
 """Breakout 2: ``model_modifier(m)``, the model with its last layer made linear (class scores, not probabilities)."""
 import numpy as np
 
-from autograder.exercises.inputs import call, fresh_cnn2, images, randomised, recorded, three_class_model
+from assignments.sec02.exercises.inputs import fresh_cnn2, images, randomised, three_class_model
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import as_array, got
 
 

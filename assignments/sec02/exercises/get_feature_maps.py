@@ -1,7 +1,8 @@
 """Exercise 3: ``get_feature_maps(model, layer_name, img)``, the activations of one layer for one image."""
 import numpy as np
 
-from autograder.exercises.inputs import call, images, models, recorded
+from assignments.sec02.exercises.inputs import images, models
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import as_array, got
 
 CASES = [("cnn1", "conv3"), ("cnn1", "conv5"), ("cnn2", "conv2"), ("cnn2", "conv4")]  # one per grading image

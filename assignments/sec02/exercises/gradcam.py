@@ -5,7 +5,8 @@ reference's coarse map under each of the three conventions libraries use and tak
 """
 import numpy as np
 
-from autograder.exercises.inputs import MAP_CASES, SHOWN_AS, call, map_cases, randomisation_case, recorded
+from assignments.sec02.exercises.inputs import MAP_CASES, SHOWN_AS, map_cases, randomisation_case
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import a_map, got, judge_randomisation, rescaled
 
 LAYERS = {"cnn2": ("conv3", "conv4", "conv5"), "three_class": ("block_b", "block_c"), "regional": ("regional_conv",)}
@@ -102,6 +103,9 @@ def judge(record, expected):
         largest = difference(a_map(got(record, str(i), what), what, shape), expected[str(i)], shape)
         assert largest <= MAP_ATOL, f"{what}: does not match the expected map (largest difference {largest:.2f})"
     judge_randomisation(record, "gradcam")
+
+
+PICTURED = "cnn2, class 1 (zebra), conv5"  # the feedback's picture: a zebra of the grading images
 
 
 def picture(record, expected):

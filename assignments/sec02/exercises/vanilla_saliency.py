@@ -1,7 +1,8 @@
 """Exercise 4: ``vanilla_saliency(model, img, class_index)``, Simonyan et al.'s map of one class for one image."""
 import numpy as np
 
-from autograder.exercises.inputs import MAP_CASES, SHOWN_AS, call, map_cases, randomisation_case, recorded
+from assignments.sec02.exercises.inputs import MAP_CASES, SHOWN_AS, map_cases, randomisation_case
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import a_map, got, judge_randomisation, rescaled
 
 # Compared after min-max rescaling both maps (any correct scaling into [0, 1] gives the same picture).
@@ -38,6 +39,9 @@ def judge(record, expected):
         largest = difference(value, want)
         assert largest <= MAP_ATOL, f"{what}: does not match the expected map (largest difference {largest:.2f})"
     judge_randomisation(record, "vanilla_saliency")
+
+
+PICTURED = "cnn2, class 1 (zebra)"  # the feedback's picture: a zebra of the grading images
 
 
 def picture(record, expected):

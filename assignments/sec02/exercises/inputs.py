@@ -1,22 +1,17 @@
-"""The kernel's side of grading: the grading inputs, and recording what a student's answer returns on them.
+"""Section 2's grading inputs: the images, models and cases its exercises call the students' answers on.
 
 It runs in the student's kernel, from the hidden test cells, and where the reference answers are computed.
 Only numpy at module level: Keras and TensorFlow are imported inside the functions that build or run models,
-so that a judge may read the cases here (``MAP_CASES``, ``GRADING_SEED``) without loading them. The judge's
-side is ``judging.py``.
+so that a judge may read the cases here (``MAP_CASES``, ``GRADING_SEED``) without loading them.
 """
 import functools
-import os
 import pathlib
 
 import numpy as np
 
-from autograder.exercises.judging import TF32
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-ASSIGNMENT = ROOT / "release" / "sec02"  # what the students were given: cnnlab and the two models
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+RELEASE = ROOT / "release" / "sec02"  # what the students were given: cnnlab and the two models
 GRADING_SEED = 2021  # the grading images, models and stacks
-LARGEST = 10_000_000  # numbers in one recorded value; a correct answer returns at most 200,000
 
 
 # --- the grading inputs --------------------------------------------------------------------------
@@ -25,14 +20,14 @@ LARGEST = 10_000_000  # numbers in one recorded value; a correct answer returns 
 def models():
     import keras
 
-    return {name: keras.models.load_model(ASSIGNMENT / "data" / f"{name}.keras") for name in ("cnn1", "cnn2")}
+    return {name: keras.models.load_model(RELEASE / "data" / f"{name}.keras") for name in ("cnn1", "cnn2")}
 
 
 def fresh_cnn2():
     """An independent copy, so that an answer that edits the model it is given cannot affect the next call."""
     import keras
 
-    return keras.models.load_model(ASSIGNMENT / "data" / "cnn2.keras")
+    return keras.models.load_model(RELEASE / "data" / "cnn2.keras")
 
 
 def three_class_model():
@@ -114,69 +109,3 @@ def randomisation_case():
     """The picture case (cnn2, the first zebra) and the same model with its weights re-initialised."""
     model = fresh_cnn2()
     return model, randomised(model), images()[1]
-
-
-# --- recording what an answer returns -----------------------------------------------------------------
-
-def record(exercise, answer, out):
-    """Put into ``out`` what ``answer`` gives on ``exercise``'s grading inputs: {key: array or string}.
-
-    A cell that runs out of time is interrupted (KeyboardInterrupt): what was recorded so far stays in
-    ``out``, marked as stopped, and the interruption goes on, so that the notebook's time limit bounds the cost.
-    """
-    out[TF32] = not full_float32()
-    try:
-        exercise.record(answer, out)
-    except KeyboardInterrupt:
-        out["stopped"] = "was stopped: its test cell ran out of time"
-        raise
-
-
-def full_float32():
-    """Switch TensorFlow's TF32 off; True when it is off.
-
-    On an NVIDIA GPU TensorFlow multiplies in TF32 by default, which moves a saliency map by up to 0.18 and a
-    Grad-CAM map by 0.025 (measured on an H200), against map tolerances of 0.05: the answers and the
-    references must both be computed in full float32, whatever machine grades. (``NVIDIA_TF32_OVERRIDE=0``
-    in the kernel's environment, ``autograder/environment.py``, does the same for the GPU libraries.)
-    """
-    import tensorflow as tf
-
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    return not tf.config.experimental.tensor_float_32_execution_enabled()
-
-
-def recorded(value):
-    """A student's value as the judge may see it: an array of numbers, or the name of its type."""
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 (anything a student returns)
-        return type(value).__name__
-    if array.dtype.kind not in "biuf":
-        return type(value).__name__
-    return array if array.size <= LARGEST else f"an array of shape {array.shape}"
-
-
-def recorded_int(value):
-    return np.int64(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else \
-        f"{value!r} ({type(value).__name__})"[:120]
-
-
-def call(out, key, make):
-    """out[key] = what the student's code gives, or out[key + ".error"] = what it raised."""
-    try:
-        out[key] = make()
-    except KeyboardInterrupt:
-        raise
-    except BaseException as err:  # noqa: B902 (a student's code may raise anything, SystemExit included)
-        out[f"{key}.error"] = f"{type(err).__name__}: {err}"[:300]
-
-
-# --- records on disk: plain arrays and strings, never pickles (read by ``judging.load``) ------------------
-
-def save(folder, name, values):
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{name}.{os.getpid()}.npz"  # then renamed: a reader never sees half a file
-    np.savez(tmp, **{key: np.asarray(value) for key, value in values.items()})
-    tmp.replace(folder / f"{name}.npz")

@@ -1,7 +1,8 @@
 """Exercise 2: ``receptive_field(layers)``, in input pixels, of a neuron of the last layer of a stack."""
 import numpy as np
 
-from autograder.exercises.inputs import GRADING_SEED, call, recorded
+from assignments.sec02.exercises.inputs import GRADING_SEED
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import got, number
 
 THREE_3X3 = [(3, 1, 1)] * 3

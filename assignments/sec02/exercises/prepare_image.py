@@ -1,7 +1,8 @@
 """Breakout 2: ``prepare_image(img)``, one image as a float32 batch of one."""
 import numpy as np
 
-from autograder.exercises.inputs import GRADING_SEED, call, recorded
+from assignments.sec02.exercises.inputs import GRADING_SEED
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import got
 
 

@@ -1,7 +1,8 @@
 """Exercise 1: ``conv_output_size(n, kernel_size, stride, padding, dilation)``, the side of a convolution's output."""
 import numpy as np
 
-from autograder.exercises.inputs import GRADING_SEED, call, recorded_int
+from assignments.sec02.exercises.inputs import GRADING_SEED
+from autograder.exercises.recording import call, recorded_int
 from autograder.exercises.judging import got
 
 

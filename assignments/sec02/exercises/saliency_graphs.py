@@ -3,7 +3,8 @@ import contextlib
 
 import numpy as np
 
-from autograder.exercises.inputs import GRADING_SEED, call, fresh_cnn2, images, recorded, regional_model
+from assignments.sec02.exercises.inputs import GRADING_SEED, fresh_cnn2, images, regional_model
+from autograder.exercises.recording import call, recorded
 from autograder.exercises.judging import a_map, correlation, got
 
 # SmoothGrad is random: a map is compared by its correlation with a steadier reference (60 samples), per
@@ -101,6 +102,9 @@ def judge(record, expected):
         for c in range(n_classes):
             r = correlation(maps[c], want[c])
             assert r >= MIN_R, f"{what}, class {c}: the map does not match the expected SmoothGrad map"
+
+
+PICTURED = "cnn2, class 1 (zebra)"  # the feedback's picture: a zebra of the grading images
 
 
 def picture(record, expected):

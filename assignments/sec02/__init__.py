@@ -1,0 +1,16 @@
+"""Section 2, Convolutional Neural Networks II (``source/sec02/``): what grading it needs beyond its notebook."""
+import os
+import pathlib
+
+
+def kernel_data():
+    """{environment variable: folder} that the student's kernel reads beyond the release: the synthetic data's
+    cache (``cnnlab.data``), which ``prepare`` fills, since the sandboxed kernel may not write it."""
+    return {"CNNLAB_CACHE_DIR": pathlib.Path(os.environ.get("CNNLAB_CACHE_DIR", pathlib.Path.home() / ".cache" / "cnnlab"))}
+
+
+def prepare():
+    """Once per grading worker, outside the sandbox and before any kernel: the synthetic data's cache."""
+    from cnnlab.data import synthetic_splits
+
+    synthetic_splits()
