@@ -1,16 +1,20 @@
-"""What the assignment grades, read from the instructor notebook's nbgrader metadata: nothing else lists it.
+"""The course's assignments and what each one grades, read from its instructor notebook: nothing else lists it.
 
-* ``ASSIGNMENT``: the course's assignment, in nbgrader's layout: the folder ``source/<name>/`` that holds
-  ``<name>.ipynb``. Its grading side (exercise modules, grading inputs, answer key) is the package
-  ``assignments/<name>/``;
-* ``TITLE``: the notebook's first heading;
-* ``EXERCISES``: {name: points} of the autograded exercises, in the notebook's order. An exercise ``x`` is
+An assignment is a folder ``source/<name>/`` holding ``<name>.ipynb`` (nbgrader's layout); its grading side (the
+exercise modules, their grading inputs, the answer key) is the package ``assignments/<name>/``. ``get(name)``
+gives its ``Assignment``:
+
+* ``exercises``: {name: points} of the autograded exercises, in the notebook's order. An exercise ``x`` is
   the test cell ``test_x`` (its points are nbgrader's); its answer is the name ``x`` that the nearest solution
-  cell above it defines, and its hidden test calls ``hidden.check("x", x)``.
-* ``QUESTIONS``: {grade_id: (points, question)} of the free-response answers, graded by hand in formgrader.
-* ``SOLUTION_CELL``: {name: grade_id} of the solution cell that holds each exercise's answer.
-* ``ANSWER_KEY``: the answers that are values rather than code (``assignments/<name>/answer_key.json``).
+  cell above it defines, and its hidden test calls ``hidden.check("<assignment>", "x", x)``;
+* ``questions``: {grade_id: (points, question)} of the free-response answers, graded by hand in formgrader;
+* ``solution_cell``: {name: grade_id} of the solution cell that holds each exercise's answer;
+* ``title``: the notebook's first heading;
+* ``answer_key``: the answers that are values rather than code (``assignments/<name>/answer_key.json``).
 """
+import dataclasses
+import functools
+import importlib
 import json
 import pathlib
 import re
@@ -18,21 +22,61 @@ import re
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def assignments(root=ROOT):
+def names(root=ROOT):
     """The course's assignments: the folders ``source/<name>/`` that hold a notebook ``<name>.ipynb``."""
     return sorted(path.parent.name for path in (root / "source").glob("*/*.ipynb") if path.stem == path.parent.name)
 
 
-def _the_assignment():
-    found = assignments()
-    if len(found) != 1:
-        raise RuntimeError(f"the grader serves one assignment, the course's source/ holds {found or 'none'}")
-    return found[0]
+@dataclasses.dataclass(frozen=True, eq=False)  # one object per assignment (get): compared and hashed as itself
+class Assignment:
+    name: str
+    title: str
+    exercises: dict
+    questions: dict
+    solution_cell: dict
+
+    @property
+    def notebook(self):
+        """The notebook's file name, the same in source/, release/, submitted/ and autograded/."""
+        return f"{self.name}.ipynb"
+
+    @property
+    def source(self):
+        return ROOT / "source" / self.name / self.notebook
+
+    @property
+    def release(self):
+        """The student copy's folder."""
+        return ROOT / "release" / self.name
+
+    @functools.cached_property
+    def answer_key(self):
+        path = ROOT / "assignments" / self.name / "answer_key.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @property
+    def grading(self):
+        """The package of its grading side: ``prepare()``, ``kernel_data()`` (``assignments/__init__.py``)."""
+        return importlib.import_module(f"assignments.{self.name}")
+
+    def exercise(self, name):
+        """The module of exercise ``name``, an ``autograder.exercises.Exercise``."""
+        from autograder import exercises
+
+        return exercises.get(self.name, name)
 
 
-ASSIGNMENT = _the_assignment()
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
+@functools.cache
+def get(name=None):
+    """The assignment ``name``; without a name, the course's only one."""
+    known = names()
+    if name is None and len(known) == 1:
+        name = known[0]
+    if name not in known:
+        raise ValueError(f"no assignment {name!r} in the course: it has {', '.join(known) or 'none'}"
+                         if name else f"name one of the course's assignments: {', '.join(known)}")
+    source = ROOT / "source" / name / f"{name}.ipynb"
+    return Assignment(name, _title(source), *_read(source))
 
 
 def grade_id(cell):
@@ -50,14 +94,14 @@ def exercise_of(cell_id):
     return cell_id.removeprefix("test_") if cell_id and cell_id.startswith("test_") else None
 
 
-def cells(path=SOURCE):
+def cells(path):
     """(cell type, nbgrader metadata, source) of each cell of a notebook: plain JSON, quicker than nbformat."""
     for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         yield cell["cell_type"], cell["metadata"].get("nbgrader", {}), source
 
 
-def _read(path=SOURCE):
+def _read(path):
     exercises, questions, solution_cell = {}, {}, {}
     last_solution, last_markdown = None, ""
     for kind, meta, source in cells(path):
@@ -77,16 +121,10 @@ def _read(path=SOURCE):
     return exercises, questions, solution_cell
 
 
-def _title(path=SOURCE):
+def _title(path):
     """The notebook's first markdown heading."""
     for kind, _, source in cells(path):
         heading = re.search(r"^#+ +(.+)$", source, re.M) if kind == "markdown" else None
         if heading:
             return heading.group(1).strip()
     raise ValueError(f"{path} has no heading")
-
-
-EXERCISES, QUESTIONS, SOLUTION_CELL = _read()
-TITLE = _title()
-ANSWER_KEY = json.loads((ROOT / "assignments" / ASSIGNMENT / "answer_key.json").read_text())
-

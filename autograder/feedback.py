@@ -9,7 +9,6 @@ import base64
 import html
 import pathlib
 
-from autograder.catalogue import ASSIGNMENT, EXERCISES, QUESTIONS, TITLE
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4em; text-align: left; }
@@ -17,16 +16,16 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 """
 
 
-def render(summary, manual):
+def render(assignment, summary, manual):
     """The HTML page of one student's summary (see gradebook.reconcile) and manual scores (None: not yet graded)."""
     rows = []
     for name, result in summary["exercises"].items():
-        full = EXERCISES[name]
+        full = assignment.exercises[name]
         state = "ok" if result["points"] == full else "bad"
         message = html.escape(result["message"]) if result["points"] < full else "correct"
         rows.append(f'<tr><td><code>{name}</code></td><td class="{state}">{result["points"]:g} / {full}</td>'
                     f"<td>{message}</td></tr>")
-    for name, (full, question) in QUESTIONS.items():
+    for name, (full, question) in assignment.questions.items():
         score = manual.get(name)
         shown = '<span class="wait">to be graded by the course staff</span>' if score is None else f"{score:g} / {full}"
         rows.append(f"<tr><td>{html.escape(question)}</td><td>{shown}</td><td></td></tr>")
@@ -34,12 +33,12 @@ def render(summary, manual):
     pictures = "".join(f"<h3><code>{html.escape(name)}</code></h3>{_embedded(path)}"
                        for name, path in summary.get("pictures_paths", {}).items())
     return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Feedback for {html.escape(summary["student"])}: {html.escape(TITLE)}</title>
+<html><head><meta charset="utf-8"><title>Feedback for {html.escape(summary["student"])}: {html.escape(assignment.title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>Feedback for {html.escape(summary["student"])}</h1>
-<p>{html.escape(TITLE)}</p>
-<p>Autograded exercises: <b>{auto:g} / {sum(EXERCISES.values())}</b>. The free-response answers
-({sum(points for points, _ in QUESTIONS.values())} points) are graded by the course staff.</p>
+<p>{html.escape(assignment.title)}</p>
+<p>Autograded exercises: <b>{auto:g} / {sum(assignment.exercises.values())}</b>. The free-response answers
+({sum(points for points, _ in assignment.questions.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
 {_stopped(summary.get("stopped", []))}
 <h2>Your maps on a grading image</h2>
@@ -65,12 +64,12 @@ def _embedded(path):
     return f'<img alt="maps" src="data:image/png;base64,{data}">'
 
 
-def write_report(course, summary, manual):
+def write_report(course, assignment, summary, manual):
     student = summary["student"]
-    checked = pathlib.Path(course) / "autograded" / student / ASSIGNMENT / "verification"
+    checked = pathlib.Path(course) / "autograded" / student / assignment.name / "verification"
     summary = dict(summary, pictures_paths={name: checked / file for name, file in summary.get("pictures", {}).items()
                                             if (checked / file).exists()})
-    out = pathlib.Path(course) / "feedback" / student / ASSIGNMENT / "report.html"
+    out = pathlib.Path(course) / "feedback" / student / assignment.name / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(summary, manual))
+    out.write_text(render(assignment, summary, manual))
     return out

@@ -1,9 +1,10 @@
 """Grade a class: the TA's main command.
 
     python -m autograder.grade                      # the embedded sample class
-    python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/<assignment>/<assignment>.ipynb
-    python -m autograder.grade --zip FILE.zip       # a zip of <student>_<assignment>.ipynb files (nbgrader zip_collect)
-    options: --workers N or auto (the default: one per core, as many as the free memory holds),
+    python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/<assignment>/<notebook>
+    python -m autograder.grade --zip FILE.zip       # a zip of <student>_<notebook> files (nbgrader zip_collect)
+    options: --assignment NAME (default: every assignment of the course that has submissions),
+             --workers N or auto (the default: one per core, as many as the free memory holds),
              --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b,
              --roster FILE.csv (id, first_name, last_name, email: the names formgrader shows)
 
@@ -32,8 +33,7 @@ import shutil
 import subprocess
 import sys
 
-from autograder import InfrastructureError, collect, feedback, gradebook, reports, sandbox, workers
-from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK
+from autograder import InfrastructureError, catalogue, collect, feedback, gradebook, reports, sandbox, workers
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import review_notes
@@ -59,66 +59,66 @@ def batch_lock(course):
         yield
 
 
-def done_before(course, student):
+def done_before(course, assignment, student):
     """The summary of this student's last grading, if it graded the submission that is there now."""
-    path = reports.summary_path(course, student)
-    submitted = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    path = reports.summary_path(course, assignment, student)
+    submitted = course / "submitted" / student / assignment.name / assignment.notebook
     if not path.exists() or not submitted.exists():
         return None
     summary = json.loads(path.read_text())
     return summary if summary.get("submission") == digest(submitted.read_bytes()) else None
 
 
-def submission_job(course, student, template):
+def submission_job(course, assignment, student, template):
     """The arguments of one grading job (``job.grade_submission``): the student, the files they handed in, the
     empty gradebook."""
-    folder = course / "submitted" / student / ASSIGNMENT
+    folder = course / "submitted" / student / assignment.name
     files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "expected.json"}
     return student, files, template
 
 
-def write_graded(course, result):
+def write_graded(course, assignment, result):
     """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
     student = result["student"]
-    gradebook.copy_scores(course, result)
-    autograded = course / "autograded" / student / ASSIGNMENT
+    gradebook.copy_scores(course, assignment, result)
+    autograded = course / "autograded" / student / assignment.name
     checked = autograded / "verification"
     shutil.rmtree(autograded, ignore_errors=True)
     checked.mkdir(parents=True)
     for name, data in result["files"].items():
         (autograded / name).write_bytes(data)
     # The pictures the notebook's cells show, so that formgrader's page of the submission displays them.
-    release = ROOT / "release" / ASSIGNMENT
+    release = assignment.release
     for picture in (p for p in release.rglob("*") if p.suffix.lower() in PICTURES):
         (autograded / picture.relative_to(release)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(picture, autograded / picture.relative_to(release))
     for name, data in result["pictures"].items():
         (checked / name).write_bytes(data)
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
-    summary = gradebook.reconcile(course, student, result["verdict"], result["notes"])
-    review_notes(autograded / NOTEBOOK, summary["flags"])
+    summary = gradebook.reconcile(course, assignment, student, result["verdict"], result["notes"])
+    review_notes(autograded / assignment.notebook, summary["flags"])
     summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
-    write_atomically(reports.summary_path(course, student), json.dumps(summary, indent=2) + "\n")
+    write_atomically(reports.summary_path(course, assignment, student), json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def write_not_graded(course, student, error):
+def write_not_graded(course, assignment, student, error):
     """A submission the machinery could not grade: listed, flagged, never counted as graded."""
     summary = {"student": student, "error": error, "flags": [f"not graded: {error}"],
-               "exercises": {name: {"points": 0.0, "message": "not graded"} for name in EXERCISES}}
-    checked = reports.summary_path(course, student).parent
+               "exercises": {name: {"points": 0.0, "message": "not graded"} for name in assignment.exercises}}
+    checked = reports.summary_path(course, assignment, student).parent
     checked.mkdir(parents=True, exist_ok=True)
     write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def grade_class(course, students, force=False, workers_count=1, scheduler=None, **options):
-    """Grade every student whose submission is new or changed; return everyone's summary, by name."""
+def grade_class(course, assignment, students, force=False, workers_count=1, scheduler=None, **options):
+    """Grade every student whose submission of ``assignment`` is new or changed; return everyone's summary, by name."""
     summaries = {}
     todo = []
     for student in students:
-        before = None if force else done_before(course, student)
+        before = None if force else done_before(course, assignment, student)
         if before is not None and "error" not in before and "faults" not in before:
             summaries[student] = before
             print(f"unchanged: {student}", flush=True)
@@ -126,15 +126,43 @@ def grade_class(course, students, force=False, workers_count=1, scheduler=None, 
             todo.append(student)
     if not todo:
         return summaries
-    template = gradebook.template_gradebook()
-    jobs = [submission_job(course, student, template) for student in todo]
+    template = gradebook.template_gradebook(assignment)
+    jobs = [submission_job(course, assignment, student, template) for student in todo]
+    options["assignment"] = assignment.name  # a name: the job may run on another machine
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))
     for student, result, error in runs:
-        summaries[student] = write_graded(course, result) if error is None else write_not_graded(course, student, error)
+        summaries[student] = (write_graded(course, assignment, result) if error is None
+                              else write_not_graded(course, assignment, student, error))
         print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
         progress.update(failed=error is not None)
     return summaries
+
+
+def assignments(args):
+    """The assignments to grade: the one named, else every assignment of the course with submissions to grade."""
+    if args.assignment:
+        return [catalogue.get(args.assignment)]
+    every = [catalogue.get(name) for name in catalogue.names()]
+    if args.zip and len(every) > 1:
+        raise SystemExit("a zip holds one assignment's notebooks: name it with --assignment")
+    if args.submissions:
+        return [a for a in every if collect.students_in(args.submissions, a)] or every  # none: from_folder says why
+    return every
+
+
+def collect_students(course, assignment, args):
+    """The students of ``assignment`` to grade, collected into the course's submitted/ (``collect.py``)."""
+    if args.submissions:
+        students = collect.from_folder(course, assignment, args.submissions)
+    elif args.zip:
+        students = collect.from_zip(course, assignment, args.zip)
+    else:
+        students = collect.from_sample_class(course, assignment)
+    if args.students:
+        wanted = set(args.students.split(","))
+        students = [s for s in students if s in wanted]
+    return students
 
 
 def _workers(text):
@@ -149,8 +177,11 @@ def _workers(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--submissions", help=f"a folder in nbgrader's layout: <student>/{ASSIGNMENT}/{NOTEBOOK}")
-    source.add_argument("--zip", help=f"a zip of <student>_{NOTEBOOK} notebooks")
+    source.add_argument("--submissions", help="a folder in nbgrader's layout: <student>/<assignment>/<notebook>")
+    source.add_argument("--zip", help="a zip of <student>_<assignment>.ipynb notebooks, of one assignment")
+    parser.add_argument("--assignment", choices=catalogue.names(),
+                        help="grade this assignment only (default: every assignment of the course that has "
+                             "submissions)")
     parser.add_argument("--course", default=str(ROOT),
                         help="the nbgrader course root for submissions, gradebook and outputs (default: this "
                              "repository; the assignment and its checks are always this repository's)")
@@ -184,28 +215,24 @@ def main(argv=None):
         print(f"workers: {args.workers} ({why})", flush=True)
     try:
         with batch_lock(course):
-            nbgrader_step(course, "generate_assignment", ASSIGNMENT, "--force")
             if args.roster:
                 collect.import_roster(course, args.roster)
-            if args.submissions:
-                students = collect.from_folder(course, args.submissions)
-            elif args.zip:
-                students = collect.from_zip(course, args.zip)
-            else:
-                students = collect.from_sample_class(course)
-            if args.students:
-                wanted = set(args.students.split(","))
-                students = [s for s in students if s in wanted]
-            summaries = grade_class(course, students, force=args.force, workers_count=args.workers,
-                                    scheduler=args.scheduler, sandboxed=not args.no_sandbox,
-                                    limits={"memory_mb": args.memory_mb}, timeout=args.notebook_timeout)
-            summaries = [summaries[s] for s in sorted(summaries)]
-            reports.write_csv(course)
+            graded = {}
+            for assignment in assignments(args):
+                nbgrader_step(course, "generate_assignment", assignment.name, "--force")
+                students = collect_students(course, assignment, args)
+                summaries = grade_class(course, assignment, students, force=args.force, workers_count=args.workers,
+                                        scheduler=args.scheduler, sandboxed=not args.no_sandbox,
+                                        limits={"memory_mb": args.memory_mb}, timeout=args.notebook_timeout)
+                graded[assignment] = [summaries[s] for s in sorted(summaries)]
+                reports.write_csv(course, assignment)
             nbgrader_step(course, "export", "--to", str(course / "grades.csv"))
-            for summary in summaries:
-                if "error" not in summary:
-                    feedback.write_report(course, summary, gradebook.manual_scores(course, summary["student"]))
-            reports.print_table(summaries)
+            for assignment, summaries in graded.items():
+                for summary in summaries:
+                    if "error" not in summary:
+                        manual = gradebook.manual_scores(course, assignment, summary["student"])
+                        feedback.write_report(course, assignment, summary, manual)
+                reports.print_table(assignment, summaries)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)
         return 2
@@ -213,6 +240,7 @@ def main(argv=None):
         print("\nstopped: every student graded so far is recorded; run the same command to grade the rest",
               file=sys.stderr)
         return 130
+    summaries = [summary for each in graded.values() for summary in each]
     errors = [s["student"] for s in summaries if "error" in s]
     faults = [f"{s['student']} ({', '.join(s['faults'])})" for s in summaries if "faults" in s]
     if errors:

@@ -1,8 +1,9 @@
 """The gradebooks, through nbgrader's own API: the empty one every job starts from, the scores a job's private
 gradebook holds, and the course's, where the batch copies them and makes the judge's verdict the score.
 
-Every function takes the course folder; the course's gradebook is ``NBGRADER_DB_URL`` when set (any SQLAlchemy
-URL nbgrader supports), else ``gradebook.db`` in the course, as ``nbgrader_config.py`` says.
+Every function takes the course folder and the assignment (a ``catalogue.Assignment``); the course's gradebook
+is ``NBGRADER_DB_URL`` when set (any SQLAlchemy URL nbgrader supports), else ``gradebook.db`` in the course, as
+``nbgrader_config.py`` says.
 """
 import contextlib
 import datetime
@@ -11,7 +12,7 @@ import pathlib
 import tempfile
 import warnings
 
-from autograder.catalogue import ASSIGNMENT, EXERCISES, NOTEBOOK, QUESTIONS, SOLUTION_CELL, test_cell
+from autograder.catalogue import test_cell
 from autograder.environment import nbgrader_step
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -24,17 +25,17 @@ warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session,
                         module=r"nbgrader\.api")
 
 
-def template_gradebook():
-    """An empty gradebook that knows the assignment (nbgrader's own generate_assignment), as bytes."""
+def template_gradebook(assignment):
+    """An empty gradebook that knows ``assignment`` (nbgrader's own generate_assignment), as bytes."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         (tmp / "source").symlink_to(ROOT / "source", target_is_directory=True)  # what the jobs grade against
-        nbgrader_step(ROOT, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.root={tmp}",
+        nbgrader_step(ROOT, "generate_assignment", assignment.name, "--force", f"--CourseDirectory.root={tmp}",
                       f"--CourseDirectory.db_url=sqlite:///{tmp / 'gradebook.db'}")
         return (tmp / "gradebook.db").read_bytes()
 
 
-def copy_scores(course, result):
+def copy_scores(course, assignment, result):
     """What nbgrader wrote in the job's private gradebook, into the course's gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -43,10 +44,10 @@ def copy_scores(course, result):
         gb.update_or_create_student(student)
         if not result["notebooks"]:  # nbgrader could not start on it: no stale scores may stay
             with contextlib.suppress(MissingEntry):
-                gb.remove_submission(ASSIGNMENT, student)
+                gb.remove_submission(assignment.name, student)
             return
         when = {"timestamp": datetime.datetime.fromisoformat(result["timestamp"])} if result["timestamp"] else {}
-        submission = gb.update_or_create_submission(ASSIGNMENT, student, **when)
+        submission = gb.update_or_create_submission(assignment.name, student, **when)
         for nb in submission.notebooks:
             for name, value in result["notebooks"][nb.name].items():
                 setattr(nb, name, value)
@@ -58,7 +59,7 @@ def copy_scores(course, result):
         gb.db.commit()
 
 
-def reconcile(course, student, verdict, notes):
+def reconcile(course, assignment, student, verdict, notes):
     """Make the verdict outside the kernel the score in the gradebook; flag what a person should look at.
 
     In the sandboxed kernel the hidden test cells only record the answers (``autograder/hidden.py``), so
@@ -69,20 +70,21 @@ def reconcile(course, student, verdict, notes):
     from nbgrader.api import Gradebook, MissingEntry
 
     flags = list(notes) + [f"notebook {item}" for item in verdict["suspicious"]]
-    exercises = {}
+    exercises, notebook = {}, assignment.name  # nbgrader names a notebook by its file's stem
     with Gradebook(db_url(course)) as gb:
         grades = {}
-        for name in EXERCISES:
+        for name in assignment.exercises:
             try:
-                grades[name] = gb.find_grade(test_cell(name), NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
+                grades[name] = gb.find_grade(test_cell(name), notebook, assignment.name, student)
             except MissingEntry:
                 grades[name] = None
         for name, grade in grades.items():
             in_kernel = (grade.auto_score or 0.0) if grade else 0.0
             outcome = verdict["exercises"][name]
-            points = float(EXERCISES[name]) if outcome["passed"] else 0.0
+            points = float(assignment.exercises[name]) if outcome["passed"] else 0.0
             message = outcome["message"]
-            upstream = [other for other in calls(name) if not verdict["exercises"][other]["passed"]]
+            upstream = [other for other in getattr(assignment.exercise(name), "CALLS", ())
+                        if not verdict["exercises"][other]["passed"]]
             if "fault" in outcome:
                 flags.append(f"{name}: the grader failed on it ({outcome['fault']}); the next run grades it again")
             elif points > in_kernel and upstream:  # its own test cell called the student's wrong helpers
@@ -97,24 +99,17 @@ def reconcile(course, student, verdict, notes):
             if grade is not None:
                 grade.needs_manual_grade = bool(flags)
         with contextlib.suppress(MissingEntry):
-            gb.find_submission_notebook(NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student).flagged = bool(flags)
-        for cell, text in comments(exercises, flags).items():
+            gb.find_submission_notebook(notebook, assignment.name, student).flagged = bool(flags)
+        for cell, text in comments(assignment, exercises, flags).items():
             with contextlib.suppress(MissingEntry):
-                gb.find_comment(cell, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student).auto_comment = text
+                gb.find_comment(cell, notebook, assignment.name, student).auto_comment = text
         gb.db.commit()
     faults = [name for name, outcome in verdict["exercises"].items() if "fault" in outcome]
     return {"student": student, "exercises": exercises, "flags": flags, "pictures": verdict.get("pictures", {}),
             **({"faults": faults} if faults else {})}
 
 
-def calls(name):
-    """The other exercises whose functions exercise ``name`` calls (its judge records it with correct ones)."""
-    from autograder import exercises
-
-    return getattr(exercises.get(ASSIGNMENT, name), "CALLS", ())
-
-
-def comments(exercises, flags):
+def comments(assignment, exercises, flags):
     """{solution cell: text} for formgrader's grading page, which shows it in the cell's comment box until the TA
     writes their own: each exercise's points, what the judge said, and its reasons for review, on one line."""
     texts = {}
@@ -122,22 +117,23 @@ def comments(exercises, flags):
     # goes with the first exercise, so that the first comment box lists every reason for review.
     general = [flag for flag in flags if not flag.startswith(tuple(f"{name}:" for name in exercises))]
     for number, (name, outcome) in enumerate(exercises.items()):
-        line = f"Autograder, {name}: {outcome['points']:g}/{EXERCISES[name]:g} points. {outcome['message']}".strip()
+        full = assignment.exercises[name]
+        line = f"Autograder, {name}: {outcome['points']:g}/{full:g} points. {outcome['message']}".strip()
         mine = [flag for flag in flags if flag.startswith(f"{name}:")] + (general if number == 0 else [])
         line = " ".join([line, *(f"Review: {flag}" for flag in mine)])
-        texts.setdefault(SOLUTION_CELL[name], []).append(line)
+        texts.setdefault(assignment.solution_cell[name], []).append(line)
     return {cell: " ".join(lines) for cell, lines in texts.items()}
 
 
-def manual_scores(course, student):
+def manual_scores(course, assignment, student):
     """{question: score or None} of the free-response answers (None: not graded yet)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     scores = {}
     with Gradebook(db_url(course)) as gb:
-        for name in QUESTIONS:
+        for name in assignment.questions:
             try:
-                grade = gb.find_grade(name, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student)
+                grade = gb.find_grade(name, assignment.name, assignment.name, student)
                 scores[name] = grade.score if not grade.needs_manual_grade else None
             except MissingEntry:
                 scores[name] = None
@@ -148,14 +144,14 @@ def db_url(course):
     return os.environ.get("NBGRADER_DB_URL", f"sqlite:///{course / 'gradebook.db'}")
 
 
-def scores(course, student):
+def scores(course, assignment, student):
     """What nbgrader wrote in the private gradebook: {"timestamp", "notebooks", "grades", "comments"}."""
     from nbgrader.api import Gradebook, MissingEntry
 
     result = {"timestamp": None, "notebooks": {}, "grades": {}, "comments": {}}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         try:
-            submission = gb.find_submission(ASSIGNMENT, student)
+            submission = gb.find_submission(assignment.name, student)
         except MissingEntry:  # nbgrader could not even start on it
             return result
         result["timestamp"] = submission.timestamp.isoformat() if submission.timestamp else None

@@ -28,6 +28,6 @@ def check(assignment, name, answer):
         if folder:
             recording.save(folder, name, out)
     if not folder:
-        from autograder import references
+        from autograder import catalogue, references
 
-        exercise.judge(out, references.load(name))
+        exercise.judge(out, references.load(catalogue.get(assignment), name))

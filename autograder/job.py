@@ -17,7 +17,6 @@ student's notebook can do ends in the result, as scores and notes.
 import contextlib
 import fcntl
 import hashlib
-import importlib
 import json
 import os
 import pathlib
@@ -29,11 +28,10 @@ import tempfile
 import threading
 import time
 
-from autograder import InfrastructureError, budgets, gradebook, sandbox
-from autograder.catalogue import ASSIGNMENT, NOTEBOOK
+from autograder import InfrastructureError, budgets, catalogue, gradebook, sandbox
 from autograder.environment import environment, nbgrader_command
 from autograder.hidden import RECORDS
-from autograder.notebooks import RELEASE, head, reference_notebook, restore_test_cells, unreadable
+from autograder.notebooks import head, reference_notebook, restore_test_cells, unreadable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
@@ -41,10 +39,9 @@ VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
 # What the hidden test cells read in the student's kernel, where the installed package finds them: the recorders
 # and the grading inputs, nothing that knows the answers (no reference, no answer key); and the release.
 KERNEL_READ = ("autograder/__init__.py", "autograder/hidden.py", "autograder/exercises", "assignments/__init__.py",
-               f"assignments/{ASSIGNMENT}/__init__.py", f"assignments/{ASSIGNMENT}/exercises", f"release/{ASSIGNMENT}")
+               "assignments/{name}/__init__.py", "assignments/{name}/exercises", "release/{name}")
 # What the judge reads: the grading code, the catalogue's notebook and the reference answers (below).
-VERIFY_READ = ("autograder", "assignments", f"source/{ASSIGNMENT}/{NOTEBOOK}")
-GRADING = importlib.import_module(f"assignments.{ASSIGNMENT}")  # what the assignment's grading needs (prepare...)
+VERIFY_READ = ("autograder", "assignments", "source/{name}/{name}.ipynb")
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
 
@@ -66,46 +63,48 @@ def digest(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def grade_submission(student, files, template, sandboxed=True, limits=None, timeout=AUTOGRADE_TIMEOUT):
-    """Grade ``files`` ({name: bytes} of <student>/<assignment>/) against ``template`` (an empty gradebook's bytes).
+def grade_submission(student, files, template, assignment, sandboxed=True, limits=None, timeout=AUTOGRADE_TIMEOUT):
+    """Grade ``files`` ({name: bytes} of <student>/<assignment>/) of the assignment named ``assignment`` against
+    ``template`` (an empty gradebook's bytes that knows it).
 
     ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds.
     """
-    limits = limits or {}
+    limits, assignment = limits or {}, catalogue.get(assignment)
+    notebook_name = assignment.notebook
     _remove_leftovers()
-    references = _warm()
-    cell_limits = _cell_budgets(references, template, sandboxed, limits)
+    references = _warm(assignment)
+    cell_limits = _cell_budgets(assignment, references, template, sandboxed, limits)
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
-        course = _private_course(pathlib.Path(tmp), student, files, template)
-        submitted = course / "submitted" / student / ASSIGNMENT
-        notes = restore_test_cells(submitted / NOTEBOOK)
+        course = _private_course(pathlib.Path(tmp), assignment, student, files, template)
+        submitted = course / "submitted" / student / assignment.name
+        notes = restore_test_cells(submitted / notebook_name, assignment)
         start = time.perf_counter()
-        notes += run_notebook(course, student, sandboxed, limits, timeout, cell_limits)
-        if not (course / "autograded" / student / ASSIGNMENT / NOTEBOOK).exists():
-            notes += stand_in(course, student, sandboxed, limits, timeout)
-        autograded = course / "autograded" / student / ASSIGNMENT
-        notebook = autograded / NOTEBOOK if (autograded / NOTEBOOK).exists() else submitted / NOTEBOOK
+        notes += run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_limits)
+        autograded = course / "autograded" / student / assignment.name
+        if not (autograded / notebook_name).exists():
+            notes += stand_in(course, assignment, student, sandboxed, limits, timeout)
+        notebook = autograded / notebook_name if (autograded / notebook_name).exists() else submitted / notebook_name
         judged = time.perf_counter()
-        verdict, pictures = run_judge(course, notebook, references, sandboxed, limits)
+        verdict, pictures = run_judge(course, assignment, notebook, references, sandboxed, limits)
         seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
         stopped = stopped_cells(notebook, cell_limits)
         notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
         # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
         timed = {exercise for exercise, _ in stopped}
         notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
-        result = gradebook.scores(course, student)
-        result.update(student=student, submission=digest(files.get(NOTEBOOK, b"")), notes=notes, verdict=verdict,
-                      seconds=seconds, stopped=[text for _, text in stopped],
-                      pictures=pictures, files={name: (autograded / name).read_bytes() for name in (NOTEBOOK, "timestamp.txt")
-                                                if (autograded / name).exists()})
+        result = gradebook.scores(course, assignment, student)
+        result.update(student=student, submission=digest(files.get(notebook_name, b"")), notes=notes, verdict=verdict,
+                      seconds=seconds, stopped=[text for _, text in stopped], pictures=pictures,
+                      files={name: (autograded / name).read_bytes() for name in (notebook_name, "timestamp.txt")
+                             if (autograded / name).exists()})
         return result
 
 
-def _private_course(course, student, files, template):
+def _private_course(course, assignment, student, files, template):
     """A course folder of one's own in ``course``, with ``files`` as the student's submission."""
     (course / "gradebook.db").write_bytes(template)
     (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
-    submitted = course / "submitted" / student / ASSIGNMENT
+    submitted = course / "submitted" / student / assignment.name
     submitted.mkdir(parents=True)
     for name, data in files.items():
         (submitted / name).write_bytes(data)
@@ -123,29 +122,30 @@ def stopped_cells(notebook, cell_limits):
 
 
 _warm_lock = threading.Lock()
-_references = None
-_cell_limits = None
+_references = {}  # {assignment's name: the folder of its reference answers}
+_cell_limits = {}  # {assignment's name: the file of its cells' time limits}
 
 
-def _warm():
-    """Once per worker: what the assignment prepares for its kernels (``assignments/<assignment>/``: for Section 2,
-    the synthetic data, which the sandboxed kernels may only read) and the reference answers (computed once per
-    release, then reused by every job; see autograder/references.py). Returns the references' folder."""
-    global _references
+def _warm(assignment):
+    """Once per worker and assignment: what the assignment prepares for its kernels (``assignments/<assignment>/``:
+    for Section 2, the synthetic data, which the sandboxed kernels may only read) and the reference answers
+    (computed once per release, then reused by every job; see autograder/references.py). Returns the references'
+    folder."""
     with _warm_lock:
-        if _references is None:
-            code, output = _run([sys.executable, "-c", f"from {GRADING.__name__} import prepare; prepare()"],
+        if assignment.name not in _references:
+            code, output = _run([sys.executable, "-c", f"from {assignment.grading.__name__} import prepare; prepare()"],
                                 ROOT, environment(), 600)
             if code != 0:
                 raise InfrastructureError(f"could not prepare the assignment's grading: {output[-500:]}")
-            code, output = _run([sys.executable, "-m", "autograder.references"], ROOT, environment(), 900)
+            code, output = _run([sys.executable, "-m", "autograder.references", assignment.name], ROOT,
+                                environment(), 900)
             if code != 0:
                 raise InfrastructureError(f"could not compute the reference answers: {output[-500:]}")
-            _references = pathlib.Path(output.strip().splitlines()[-1])
-        return _references
+            _references[assignment.name] = pathlib.Path(output.strip().splitlines()[-1])
+        return _references[assignment.name]
 
 
-def _cell_budgets(references, template, sandboxed, limits):
+def _cell_budgets(assignment, references, template, sandboxed, limits):
     """Once per worker: the file of each cell's time limit (``autograder/budgets.py``).
 
     The reference notebook is graded and timed once per release on each machine, as a student's is (in the
@@ -153,19 +153,18 @@ def _cell_budgets(references, template, sandboxed, limits):
     other workers of the machine wait for that one measurement and reuse it; while it runs, nothing else of
     this batch grades, so it is timed on a machine no busier than the students will be.
     """
-    global _cell_limits
     with _warm_lock:
-        if _cell_limits is None:
-            release = RELEASE.read_bytes()
+        if assignment.name not in _cell_limits:
+            release = (assignment.release / assignment.notebook).read_bytes()
             # Beside the reference answers (so keyed as they are), and named by the release, whose cells it times
             path = references / f"cell-budgets-{digest(release)[:16]}.json"
             with open(references / ".cell-budgets.lock", "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if not path.exists():
-                    times = time_reference(template, sandboxed, limits)
+                    times = time_reference(assignment, template, sandboxed, limits)
                     write_atomically(path, json.dumps(budgets.table(times), indent=2) + "\n")
-            _cell_limits = path
-        return _cell_limits
+            _cell_limits[assignment.name] = path
+        return _cell_limits[assignment.name]
 
 
 def write_atomically(path, text):
@@ -176,13 +175,14 @@ def write_atomically(path, text):
     os.replace(tmp, path)
 
 
-def time_reference(template, sandboxed, limits):
+def time_reference(assignment, template, sandboxed, limits):
     """{cell: seconds} of the reference notebook (the release, its solution cells filled with the reference
     solutions) graded here as a student's notebook is, with one limit for every cell (nbgrader_config.py)."""
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
-        course = _private_course(pathlib.Path(tmp), "reference", {NOTEBOOK: reference_notebook()}, template)
-        notes = autograde(course, "reference", sandboxed, limits, AUTOGRADE_TIMEOUT)
-        graded = course / "autograded" / "reference" / ASSIGNMENT / NOTEBOOK
+        files = {assignment.notebook: reference_notebook(assignment)}
+        course = _private_course(pathlib.Path(tmp), assignment, "reference", files, template)
+        notes = autograde(course, assignment, "reference", sandboxed, limits, AUTOGRADE_TIMEOUT)
+        graded = course / "autograded" / "reference" / assignment.name / assignment.notebook
         if notes or not graded.exists():
             raise InfrastructureError(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
         nb = json.loads(graded.read_text())
@@ -196,7 +196,7 @@ def time_reference(template, sandboxed, limits):
 KERNEL_DIED = "Kernel died"
 
 
-def run_notebook(course, student, sandboxed, limits, timeout, cell_limits=None):
+def run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_limits=None):
     """nbgrader's autograde of the submission, run once more if its kernel died; returns notes.
 
     A kernel killed from outside (the machine's OOM killer, an operator) says nothing about the notebook: the
@@ -204,41 +204,41 @@ def run_notebook(course, student, sandboxed, limits, timeout, cell_limits=None):
     its hidden tests recorded before it died, and since nbgrader then keeps nothing, its page in formgrader is
     the student's own cells, not executed, headed by what happened.
     """
-    notes = autograde(course, student, sandboxed, limits, timeout, cell_limits=cell_limits)
+    notes = autograde(course, assignment, student, sandboxed, limits, timeout, cell_limits=cell_limits)
     if not _died(notes):
         return notes
-    notes = autograde(course, student, sandboxed, limits, timeout, cell_limits=cell_limits)
+    notes = autograde(course, assignment, student, sandboxed, limits, timeout, cell_limits=cell_limits)
     if not _died(notes):
         return notes
     notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
-    path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    path = course / "submitted" / student / assignment.name / assignment.notebook
     head(path, "**Stand-in written by the grader.** The kernel died while this notebook ran, on a second try too. "
                 "These are the student's cells, not executed: the autograded scores come from what the hidden tests "
                 "recorded before the kernel died.")
-    return notes + autograde(course, student, sandboxed, limits, timeout, execute=False)
+    return notes + autograde(course, assignment, student, sandboxed, limits, timeout, execute=False)
 
 
 def _died(notes):
     return any(note.startswith(KERNEL_DIED) for note in notes)
 
 
-def stand_in(course, student, sandboxed, limits, timeout):
+def stand_in(course, assignment, student, sandboxed, limits, timeout):
     """A file nbgrader cannot read still gets a page in formgrader, where the TA can comment and grade it:
     the release notebook, headed by what was wrong with the file, takes its place, unexecuted (nothing was
     recorded: every exercise scores 0). The file handed in stays as it was in the course's submitted/.
     Returns notes."""
     import nbformat
 
-    path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    path = course / "submitted" / student / assignment.name / assignment.notebook
     why = unreadable(path)
     if why is None:  # a readable notebook that nbgrader still failed on: no stand-in would be fair to it
         return []
-    head(path, f"**Stand-in written by the grader.** The file handed in as `{NOTEBOOK}` could not be read as a "
-                f"notebook ({why}). This is the release notebook in its place, so that its page can be graded and "
-                "commented: every exercise scores 0 unless a person decides otherwise.",
-          nb=nbformat.read(RELEASE, as_version=4))
+    head(path, f"**Stand-in written by the grader.** The file handed in as `{assignment.notebook}` could not be "
+                f"read as a notebook ({why}). This is the release notebook in its place, so that its page can be "
+                "graded and commented: every exercise scores 0 unless a person decides otherwise.",
+          nb=nbformat.read(assignment.release / assignment.notebook, as_version=4))
     return ["graded a stand-in (the release notebook) in place of the unreadable file",
-            *autograde(course, student, sandboxed, limits, timeout, execute=False)]
+            *autograde(course, assignment, student, sandboxed, limits, timeout, execute=False)]
 
 
 def _remove_leftovers():
@@ -250,14 +250,14 @@ def _remove_leftovers():
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def autograde(course, student, sandboxed, limits, timeout, execute=True, cell_limits=None):
+def autograde(course, assignment, student, sandboxed, limits, timeout, execute=True, cell_limits=None):
     """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything.
 
     ``execute=False``: only nbgrader's page and gradebook entries, with no kernel, and the records of the last
     run kept for the judge. ``cell_limits``: the file of each cell's time limit (see ``_cell_budgets``); without
     it, nbgrader_config.py's one limit for every cell.
     """
-    command = nbgrader_command("autograde", ASSIGNMENT, "--student", student, "--force",
+    command = nbgrader_command("autograde", assignment.name, "--student", student, "--force",
                                f"--CourseDirectory.root={course}",
                                f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--log-level=ERROR")
     command += [] if execute else ["--Execute.enabled=False"]
@@ -272,7 +272,7 @@ def autograde(course, student, sandboxed, limits, timeout, execute=True, cell_li
         # The kernel has no network: it talks to nbgrader over Unix sockets in a folder both can see.
         runtime = course / "runtime"
         command += ["--KernelManager.transport=ipc", f"--KernelManager.ip={runtime / 'kernel'}"]
-        env.update(JUPYTER_PATH=str(_sandboxed_kernel(course, limits)), JUPYTER_RUNTIME_DIR=str(runtime),
+        env.update(JUPYTER_PATH=str(_sandboxed_kernel(course, assignment, limits)), JUPYTER_RUNTIME_DIR=str(runtime),
                    TMPDIR=str(runtime))  # where jupyter_client writes the connection file
     # cwd: nbgrader reads this repository's nbgrader_config.py (per-cell timeout, ignored log lines).
     code, output = _run(command, ROOT, env, timeout)
@@ -282,16 +282,16 @@ def autograde(course, student, sandboxed, limits, timeout, execute=True, cell_li
         raise InfrastructureError(f"nbgrader autograde was killed (signal {-code})")
     if code != 0 and "DeadKernelError" in output:
         return [f"{KERNEL_DIED} while the notebook ran"]
-    return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, student, output)}"]
+    return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, assignment, student, output)}"]
 
 
-def _sandboxed_kernel(course, limits):
+def _sandboxed_kernel(course, assignment, limits):
     """A 'python3' kernelspec, found before the real one, that starts the kernel inside the sandbox."""
     runtime = course / "runtime"
     runtime.mkdir()
-    data = {variable: str(folder) for variable, folder in GRADING.kernel_data().items()}
+    data = {variable: str(folder) for variable, folder in assignment.grading.kernel_data().items()}
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    read = [str(ROOT / p) for p in KERNEL_READ] + list(data.values())
+    read = [str(ROOT / p.format(name=assignment.name)) for p in KERNEL_READ] + list(data.values())
     argv = sandbox.wrap(kernel, read=read, write=[str(runtime), str(course / "records")], **limits)
     spec = course / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
@@ -301,17 +301,18 @@ def _sandboxed_kernel(course, limits):
     return course / "jupyter"
 
 
-def run_judge(course, notebook, references, sandboxed, limits):
+def run_judge(course, assignment, notebook, references, sandboxed, limits):
     """The verdict on what the hidden test cells recorded, and its map pictures, from the judge: a process
     that runs no student code, with the reference answers beside it. Returns (verdict, pictures)."""
     out, empty = course / "verification", course / "judge"
     for folder in (out, empty):
         folder.mkdir()
     records = course / "records"
-    command = [sys.executable, "-P", "-m", "autograder.verify", str(notebook), "--records", str(records),
-               "--references", str(references), "--out", str(out)]
+    command = [sys.executable, "-P", "-m", "autograder.verify", str(notebook), "--assignment", assignment.name,
+               "--records", str(records), "--references", str(references), "--out", str(out)]
     if sandboxed:
-        read = [str(ROOT / p) for p in VERIFY_READ] + [str(references), str(notebook), str(records)]
+        read = [str(ROOT / p.format(name=assignment.name)) for p in VERIFY_READ] + [str(references), str(notebook),
+                                                                                  str(records)]
         command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
     env = environment()
     code, output = _run(command, empty, env, VERIFY_TIMEOUT)  # not from `out`: the sandbox's working folder is a copy
@@ -350,9 +351,9 @@ def _die_with_parent():
     ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-def _why(course, student, output):
+def _why(course, assignment, student, output):
     """Why nbgrader failed on a notebook, in a sentence."""
-    broken = unreadable(course / "submitted" / student / ASSIGNMENT / NOTEBOOK)
+    broken = unreadable(course / "submitted" / student / assignment.name / assignment.notebook)
     if broken:
         return f"the file is not a valid notebook ({broken})"
     lines = [line for line in output.splitlines() if "Error" in line and "Please see" not in line]

@@ -1,30 +1,24 @@
 """What the grader does to notebooks around nbgrader's own steps: the reference notebook that times the cells,
 test cells put back where a student deleted them, pages headed by a note for formgrader (a stand-in, the reasons
 for review), and why a file is not a notebook."""
-import pathlib
-
 import nbformat
 
 from autograder import catalogue
-from autograder.catalogue import ASSIGNMENT, NOTEBOOK
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK
 
 
-def reference_notebook():
-    """The release notebook with the reference solutions in its solution cells, as bytes."""
+def reference_notebook(assignment):
+    """The release notebook of ``assignment`` with the reference solutions in its solution cells, as bytes."""
     from tools.build import solution_cells
 
-    nb = nbformat.read(RELEASE, as_version=4)
-    solutions = solution_cells()
+    nb = nbformat.read(assignment.release / assignment.notebook, as_version=4)
+    solutions = solution_cells(assignment.source)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("solution") and catalogue.grade_id(cell) in solutions:
             cell.source = solutions[catalogue.grade_id(cell)]
     return nbformat.writes(nb).encode()
 
 
-def restore_test_cells(path):
+def restore_test_cells(path, assignment):
     """Put back the test cells the student deleted or unmarked; return a note on each.
 
     nbgrader restores the hidden tests of a test cell the student edited, not of one they deleted or whose
@@ -37,13 +31,14 @@ def restore_test_cells(path):
     except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
         return []
     graded = {catalogue.grade_id(cell) for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
-    missing = [name for name in catalogue.EXERCISES if catalogue.test_cell(name) not in graded]
-    release = {catalogue.grade_id(c): c for c in nbformat.read(RELEASE, as_version=4).cells}
+    missing = [name for name in assignment.exercises if catalogue.test_cell(name) not in graded]
+    release_nb = nbformat.read(assignment.release / assignment.notebook, as_version=4)
+    release = {catalogue.grade_id(c): c for c in release_nb.cells}
     for name in missing:
         test = release[catalogue.test_cell(name)]
         cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate
         ids = [catalogue.grade_id(c) for c in nb.cells]
-        where = catalogue.SOLUTION_CELL[name]
+        where = assignment.solution_cell[name]
         nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
     if missing:
         nbformat.write(nb, path)

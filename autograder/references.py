@@ -1,6 +1,6 @@
 """What a correct answer gives on the grading inputs: computed once per release, then read by every judge.
 
-    python -m autograder.references     # computes what is missing; prints the folder
+    python -m autograder.references [ASSIGNMENT]    # computes what is missing; prints the folder
 
 The folder is named by a hash of everything the answers depend on: the reference solutions, the answer key,
 the models and data code given to students, the grading code of the exercises, and the versions of the
@@ -12,8 +12,9 @@ import importlib
 import importlib.metadata
 import os
 import pathlib
+import sys
 
-from autograder import catalogue, exercises
+from autograder import catalogue
 from autograder.environment import set_tensorflow_defaults
 from autograder.exercises import judging, recording
 
@@ -22,20 +23,20 @@ CACHE = pathlib.Path(os.environ.get("CNNLAB_REFERENCES", ROOT / ".references"))
 LIBRARIES = ("numpy", "tensorflow", "keras", "tf-keras-vis", "scikit-image")
 
 
-def _inputs():
-    """Every file the reference answers depend on."""
-    grading, release = ROOT / "assignments" / catalogue.ASSIGNMENT, ROOT / "release" / catalogue.ASSIGNMENT
-    yield ROOT / "solutions" / f"{catalogue.ASSIGNMENT}.py"
-    yield grading / "answer_key.json"
+def _inputs(assignment):
+    """Every file the reference answers of ``assignment`` depend on."""
+    grading = ROOT / "assignments" / assignment.name
+    yield ROOT / "solutions" / f"{assignment.name}.py"
+    yield from sorted(grading.glob("answer_key.json"))
     yield from sorted((ROOT / "autograder" / "exercises").glob("*.py"))
     yield from sorted(grading.rglob("*.py"))
-    yield from sorted(release.rglob("*.py"))  # the code given to students, and their models
-    yield from sorted(release.rglob("*.keras"))
+    yield from sorted(assignment.release.rglob("*.py"))  # the code given to students, and their models
+    yield from sorted(assignment.release.rglob("*.keras"))
 
 
-def key():
+def key(assignment):
     digest = hashlib.sha256()
-    for path in _inputs():
+    for path in _inputs(assignment):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     for library in LIBRARIES:
         digest.update(f"{library}=={_version(library)}".encode())
@@ -49,33 +50,34 @@ def _version(library):
         return "not installed"
 
 
-def folder():
-    return CACHE / key()
+def folder(assignment):
+    """Where the reference answers of ``assignment`` are (named by the assignment and ``key``)."""
+    return CACHE / f"{assignment.name}-{key(assignment)}"
 
 
-def load(name, where=None):
-    """The expected values of exercise ``name``, computed first if they are not there yet."""
-    where = pathlib.Path(where) if where else folder()
+def load(assignment, name, where=None):
+    """The expected values of exercise ``name`` of ``assignment``, computed first if they are not there yet."""
+    where = pathlib.Path(where) if where else folder(assignment)
     values = judging.load(where, name)
     if values is None:
-        values = compute(name)
+        values = compute(assignment, name)
         recording.save(where, name, values)
     return values
 
 
-def compute(name):
+def compute(assignment, name):
     set_tensorflow_defaults()
     recording.full_float32()  # as the answers are recorded (see recording.full_float32)
-    reference = importlib.import_module(f"solutions.{catalogue.ASSIGNMENT}")
-    return exercises.get(catalogue.ASSIGNMENT, name).expected(reference)
+    reference = importlib.import_module(f"solutions.{assignment.name}")
+    return assignment.exercise(name).expected(reference)
 
 
-def compute_all():
-    where = folder()
-    for name in catalogue.EXERCISES:
-        load(name, where)
+def compute_all(assignment):
+    where = folder(assignment)
+    for name in assignment.exercises:
+        load(assignment, name, where)
     return where
 
 
 if __name__ == "__main__":
-    print(compute_all())
+    print(compute_all(catalogue.get(sys.argv[1] if len(sys.argv) > 1 else None)))

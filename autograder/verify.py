@@ -1,6 +1,6 @@
 """The verdict on a submission, reached by a process that runs none of the student's code and holds no model.
 
-    python -m autograder.verify NOTEBOOK --records FOLDER --references FOLDER --out FOLDER
+    python -m autograder.verify NOTEBOOK --assignment NAME --records FOLDER --references FOLDER --out FOLDER
     # writes FOLDER/verdict.json and the feedback's map pictures
 
 nbgrader runs the hidden tests inside the student's kernel, after the student's code: there they can be
@@ -17,11 +17,11 @@ import re
 
 import numpy as np
 
-from autograder import catalogue, exercises
+from autograder import catalogue
 from autograder.exercises import judging
 from autograder.hidden import RECORDS
 
-GRADING_CODE = ("solutions", "autograder", "tools", "nbgrader")
+GRADING_CODE = ("solutions", "autograder", "assignments", "tools", "nbgrader")
 # Names whose attributes a student has no reason to reassign: doing so changes how checks behave.
 PROTECTED = {"np", "numpy", "tf", "tensorflow", "keras", "math", "plt", "sys", "builtins", "hidden", "autograder"}
 SUSPICIOUS_CALLS = {"set_custom_exc", "excepthook", "showtraceback", "get_objects", "_getframe"}
@@ -104,8 +104,8 @@ def _suspicious_node(node):
 
 # --- judging the records ------------------------------------------------------------------------
 
-def judge(name, record, expected, error=None):
-    """{"passed", "message"} of one exercise's record, and "fault" when the grader itself failed on it.
+def judge(assignment, name, record, expected, error=None):
+    """{"passed", "message"} of the record of exercise ``name`` of ``assignment``, and "fault" when the grader itself failed on it.
 
     ``error``: what its test cell ended with, if anything. A wrong answer raises AssertionError in the judge;
     any other exception, on a record the recorders could have written, is the grader's own failure: no
@@ -118,7 +118,7 @@ def judge(name, record, expected, error=None):
     if record.get(judging.TF32, False):
         return {"passed": False, "message": NOT_JUDGED, "fault": "the answer was recorded with TF32 on"}
     try:
-        exercises.get(catalogue.ASSIGNMENT, name).judge(record, expected)
+        assignment.exercise(name).judge(record, expected)
         return {"passed": True, "message": ""}
     except AssertionError as err:
         message = str(err) or "wrong answer"
@@ -127,17 +127,17 @@ def judge(name, record, expected, error=None):
         return {"passed": False, "message": NOT_JUDGED, "fault": f"{type(err).__name__}: {err}"[:300]}
 
 
-def judge_notebook(notebook_path, records_dir, references_dir, out_dir):
+def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_dir):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         cells, errors = list(student_cells(notebook_path)), test_cell_errors(notebook_path)
     except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
         message = f"the notebook could not be read ({type(err).__name__})"
-        return {"exercises": {name: {"passed": False, "message": message} for name in catalogue.EXERCISES},
+        return {"exercises": {name: {"passed": False, "message": message} for name in assignment.exercises},
                 "suspicious": [], "stopped": [], "float32": [], "pictures": {}}
     verdict, records, expected, stopped = {}, {}, {}, []
-    for name in catalogue.EXERCISES:
+    for name in assignment.exercises:
         expected[name] = judging.load(references_dir, name)
         if expected[name] is None:
             raise FileNotFoundError(f"no reference answers for {name} in {references_dir}")
@@ -147,15 +147,15 @@ def judge_notebook(notebook_path, records_dir, references_dir, out_dir):
             records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
         if records[name] is not None and "stopped" in records[name]:
             stopped.append(f"{name}: {records[name]['stopped']}")
-        verdict[name] = judge(name, records[name], expected[name], errors.get(name))
+        verdict[name] = judge(assignment, name, records[name], expected[name], errors.get(name))
     float32 = [name for name, record in records.items() if record and record.get(judging.TF32) is False]
     return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped, "float32": float32,
-            "pictures": compare_maps(records, expected, out_dir)}
+            "pictures": compare_maps(assignment, records, expected, out_dir)}
 
 
 # --- pictures for the feedback ---------------------------------------------------------------------
 
-def compare_maps(records, expected, out_dir):
+def compare_maps(assignment, records, expected, out_dir):
     """For each map exercise: the student's map of a grading image beside the expected one, and their difference."""
     import matplotlib
 
@@ -163,8 +163,8 @@ def compare_maps(records, expected, out_dir):
     import matplotlib.pyplot as plt
 
     pictures = {}
-    for name in catalogue.EXERCISES:
-        exercise = exercises.get(catalogue.ASSIGNMENT, name)
+    for name in assignment.exercises:
+        exercise = assignment.exercise(name)
         if not hasattr(exercise, "picture"):
             continue
         value, want = exercise.picture(records.get(name) or {}, expected[name])
@@ -192,11 +192,13 @@ def compare_maps(records, expected, out_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook")
+    parser.add_argument("--assignment", required=True, help="the assignment the notebook is of (its folder in source/)")
     parser.add_argument("--records", required=True, help="the folder the hidden test cells wrote their records in")
     parser.add_argument("--references", required=True, help="the reference answers (python -m autograder.references)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    result = judge_notebook(pathlib.Path(args.notebook), args.records, args.references, pathlib.Path(args.out))
+    result = judge_notebook(catalogue.get(args.assignment), pathlib.Path(args.notebook), args.records, args.references,
+                            pathlib.Path(args.out))
     (pathlib.Path(args.out) / "verdict.json").write_text(json.dumps(result, indent=2) + "\n")
 
 

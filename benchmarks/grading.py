@@ -33,6 +33,7 @@ from benchmarks.memory import PeakMemory
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
+SEC02 = catalogue.get("sec02")  # the assignment measured: the sample class's
 
 
 def bare_execution(notebook_path):
@@ -65,30 +66,31 @@ def measure(workdir):
 
     course = sample_class.new_course(workdir / "course")
     sample_class.write(workdir / "class", [sample_class.CLASS[0]])
-    submitted = workdir / "class" / "submitted" / "ada" / "sec02" / catalogue.NOTEBOOK
+    submitted = workdir / "class" / "submitted" / "ada" / SEC02.name / SEC02.notebook
 
     student_copy = workdir / "student"  # the student's view: the release folder with the filled notebook
-    shutil.copytree(ROOT / "release" / "sec02", student_copy)
-    shutil.copy(submitted, student_copy / catalogue.NOTEBOOK)
-    bare, bare_nb = bare_execution(student_copy / catalogue.NOTEBOOK)
+    shutil.copytree(SEC02.release, student_copy)
+    shutil.copy(submitted, student_copy / SEC02.notebook)
+    bare, bare_nb = bare_execution(student_copy / SEC02.notebook)
 
     start = time.perf_counter()
-    job._warm()  # once per worker; a no-op afterwards
+    job._warm(SEC02)  # once per worker; a no-op afterwards
     warm = time.perf_counter() - start
-    template = gradebook.template_gradebook()
+    template = gradebook.template_gradebook(SEC02)
     with PeakMemory() as memory:
-        result = job.grade_submission("ada", {catalogue.NOTEBOOK: submitted.read_bytes()}, template,
+        result = job.grade_submission("ada", {SEC02.notebook: submitted.read_bytes()}, template, SEC02.name,
                                       sandboxed=sandbox.available()[0])
-    graded_nb = nbformat.reads(result["files"][catalogue.NOTEBOOK].decode(), as_version=4)
-    run_nbgrader("generate_assignment", catalogue.ASSIGNMENT, "--force", cwd=course, check=True)
+    graded_nb = nbformat.reads(result["files"][SEC02.notebook].decode(), as_version=4)
+    run_nbgrader("generate_assignment", SEC02.name, "--force", cwd=course, check=True)
     start = time.perf_counter()
-    grade.write_graded(course, result)
+    grade.write_graded(course, SEC02, result)
     gradebook_s = time.perf_counter() - start
     return {"bare_execution_s": bare, "autograde_s": result["seconds"]["autograde"],
             "recording_s": test_cell_seconds(graded_nb) - test_cell_seconds(bare_nb),
             "judge_s": result["seconds"]["judge"], "gradebook_s": gradebook_s, "once_per_worker_s": warm,
             "peak_job_mb": memory.figures()["peak_job_mb"],
-            "points": sum(e["points"] for e in gradebook.reconcile(course, "ada", result["verdict"], [])["exercises"].values())}
+            "points": sum(e["points"] for e in
+                          gradebook.reconcile(course, SEC02, "ada", result["verdict"], [])["exercises"].values())}
 
 
 def machine():
@@ -134,7 +136,7 @@ def main():
         f"Peak memory of the grading job (nbgrader, the sandboxed kernel, the judge; proportional set sizes "
         f"summed): {best['peak_job_mb'] / 1024:.2f} GB.\n\n"
         f"Grading / bare execution = {result['grading_over_bare']:.2f}. The reference student scored "
-        f"{best['points']:g} / {sum(catalogue.EXERCISES.values())}.\n")
+        f"{best['points']:g} / {sum(SEC02.exercises.values())}.\n")
     print(json.dumps(result, indent=2))
 
 

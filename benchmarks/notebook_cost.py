@@ -106,14 +106,14 @@ def grading_job_peak(workdir):
     """Seconds and peak RSS (MB) of one grading job of today's reference student, in a child process: the
     largest resident set of any process of the job (the kernel, nbgrader, the judge), from wait4."""
     import sample_class
-    from autograder import catalogue
 
     sample_class.write(workdir / "class", [sample_class.CLASS[0]])
-    submitted = workdir / "class" / "submitted" / "ada" / "sec02" / catalogue.NOTEBOOK
+    submitted = workdir / "class" / "submitted" / "ada" / "sec02" / NOTEBOOK
     script = ("import pathlib, sys; "
-              "from autograder import catalogue, gradebook, job, sandbox; job._warm(); "
-              "r = job.grade_submission('ada', {catalogue.NOTEBOOK: pathlib.Path(sys.argv[1]).read_bytes()}, "
-              "gradebook.template_gradebook(), sandboxed=sandbox.available()[0])")
+              "from autograder import catalogue, gradebook, job, sandbox; sec02 = catalogue.get('sec02'); "
+              "job._warm(sec02); "
+              "r = job.grade_submission('ada', {sec02.notebook: pathlib.Path(sys.argv[1]).read_bytes()}, "
+              "gradebook.template_gradebook(sec02), 'sec02', sandboxed=sandbox.available()[0])")
     log = workdir / "job.log"
     start = time.perf_counter()
     with open(log, "w") as out:

@@ -21,11 +21,13 @@ import nbformat
 # The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
 import cnnlab  # noqa: F401
-from autograder.catalogue import ANSWER_KEY, ASSIGNMENT, EXERCISES as POINTS, SOLUTION_CELL as CELL
+from autograder import catalogue
 from sample_class import answers, styles
 from tools.build import solution_cells
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+SEC02 = catalogue.get("sec02")  # the assignment these students hand in
+ASSIGNMENT, ANSWER_KEY, POINTS, CELL = SEC02.name, SEC02.answer_key, SEC02.exercises, SEC02.solution_cell
 
 RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
@@ -83,7 +85,7 @@ def _answer_source(name, answer, cell_source):
 
 def fill(student, release=RELEASE, references=None):
     """The student's notebook: the release, with its solution cells answered as the student did."""
-    references = references or solution_cells()
+    references = references or solution_cells(SEC02.source)
     nb = nbformat.read(release, as_version=4)
     for grade_id, source in references.items():
         names = [name for name, cell in CELL.items() if cell == grade_id]
@@ -355,7 +357,7 @@ def new_course(folder):
 def write(course_root, students=CLASS):
     """Write every student's submission, and its expected grade, under ``course_root/submitted``, and the
     class roster to ``course_root/roster.csv``."""
-    references = solution_cells()
+    references = solution_cells(SEC02.source)
     for student in students:
         folder = pathlib.Path(course_root) / "submitted" / student.id / ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
@@ -370,8 +372,8 @@ def write(course_root, students=CLASS):
 
 
 def grades(course_root):
-    """{student: row} of the batch's ``grades_by_exercise.csv`` in ``course_root``."""
-    with (pathlib.Path(course_root) / "grades_by_exercise.csv").open() as f:
+    """{student: row} of the batch's ``sec02_grades_by_exercise.csv`` in ``course_root``."""
+    with (pathlib.Path(course_root) / f"{ASSIGNMENT}_grades_by_exercise.csv").open() as f:
         return {row["student"]: row for row in csv.DictReader(f)}
 
 

@@ -14,10 +14,13 @@ import time
 import pytest
 
 import sample_class
-from autograder.catalogue import EXERCISES, SOLUTION_CELL
-from autograder import budgets, sandbox
+from autograder import budgets, catalogue, sandbox
 from autograder.environment import environment
 from tests.conftest import ROOT
+
+SEC02 = catalogue.get("sec02")  # the sample class's assignment
+EXERCISES = SEC02.exercises
+SOLUTION_CELL = SEC02.solution_cell
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")]

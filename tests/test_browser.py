@@ -412,7 +412,10 @@ def assert_shortcuts_work(driver):
 @pytest.mark.slow
 def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot, graded_course):
     import sample_class
-    from autograder.catalogue import EXERCISES, QUESTIONS, SOLUTION_CELL
+    from autograder import catalogue
+
+    sec02 = catalogue.get("sec02")
+    EXERCISES, QUESTIONS, SOLUTION_CELL = sec02.exercises, sec02.questions, sec02.solution_cell
 
     course = graded_course
     students = sorted(sample_class.grades(course))

@@ -4,9 +4,13 @@ import json
 import pytest
 
 from autograder import budgets, workers
-from autograder.catalogue import EXERCISES, SOLUTION_CELL
+from autograder import catalogue
 from autograder.grade import _workers
 from autograder.gradebook import comments
+
+SEC02 = catalogue.get("sec02")  # the sample class's assignment
+EXERCISES = SEC02.exercises
+SOLUTION_CELL = SEC02.solution_cell
 
 
 def _cell(source="x = 1", grade_id=None, cell_id="c1", outputs=(), execution=None):
@@ -96,7 +100,7 @@ def test_formgrader_shows_a_stopped_cell_with_its_exercise_or_else_in_the_first_
     exercises = {name: {"points": 0.0, "message": ""} for name in EXERCISES}
     loop = "the cell that starts 'while True:' was stopped after 30 s, its time limit: ..."
     stalled = "gradcam: the cell test_gradcam was stopped after 20 s, its time limit: ..."
-    boxes = comments(exercises, [loop, stalled])
+    boxes = comments(SEC02, exercises, [loop, stalled])
     first = SOLUTION_CELL[next(iter(EXERCISES))]
     assert f"Review: {loop}" in boxes[first] and f"Review: {stalled}" in boxes[SOLUTION_CELL["gradcam"]]
     assert sum(loop in text for text in boxes.values()) == 1 and stalled not in boxes[first]

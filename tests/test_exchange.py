@@ -10,9 +10,12 @@ import nbformat
 import pytest
 
 import sample_class
-from autograder.catalogue import EXERCISES
+from autograder import catalogue
 from autograder.environment import run_nbgrader
 from tests.conftest import grade
+
+SEC02 = catalogue.get("sec02")  # the sample class's assignment
+EXERCISES = SEC02.exercises
 
 pytestmark = pytest.mark.slow
 

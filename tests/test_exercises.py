@@ -19,26 +19,27 @@ from sample_class import answers as variants
 from solutions import sec02 as ref
 
 CODED = sorted(variants.CORRECT)
+SEC02 = catalogue.get("sec02")
 
 
 def _recorded(name, answer, folder):
     """Records ``answer`` as a hidden test cell does, into ``folder``."""
     out = {}
-    recording.record(exercises.get("sec02", name), answer, out)
+    recording.record(SEC02.exercise(name), answer, out)
     recording.save(folder, name, out)
 
 
 def _judged(name, answer, tmp_path):
     _recorded(name, answer, tmp_path)
-    exercises.get("sec02", name).judge(judging.load(tmp_path, name), references.load(name))
+    SEC02.exercise(name).judge(judging.load(tmp_path, name), references.load(SEC02, name))
 
 
 def test_every_exercise_of_the_notebook_has_a_module_that_keeps_the_contract():
-    assert sorted(CODED + list(catalogue.ANSWER_KEY)) == sorted(catalogue.EXERCISES)
-    for name in catalogue.EXERCISES:
-        module = exercises.get("sec02", name)
+    assert sorted(CODED + list(SEC02.answer_key)) == sorted(SEC02.exercises)
+    for name in SEC02.exercises:
+        module = SEC02.exercise(name)
         assert exercises.check(module) == [], name
-        assert set(getattr(module, "CALLS", ())) <= set(catalogue.EXERCISES), name
+        assert set(getattr(module, "CALLS", ())) <= set(SEC02.exercises), name
 
 
 def test_the_contract_check_catches_a_module_that_breaks_it():
@@ -53,12 +54,12 @@ def test_the_contract_check_catches_a_module_that_breaks_it():
 def test_the_catalogue_holds_every_graded_cell_of_the_notebook_and_its_points():
     """Read apart from the catalogue's own reading: nbformat, every cell nbgrader grades."""
     graded = {}
-    for cell in nbformat.read(catalogue.SOURCE, as_version=4).cells:
+    for cell in nbformat.read(SEC02.source, as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade"):
             graded[meta["grade_id"]] = meta["points"]
-    listed = {f"test_{name}": points for name, points in catalogue.EXERCISES.items()}
-    listed.update({grade_id: points for grade_id, (points, _) in catalogue.QUESTIONS.items()})
+    listed = {f"test_{name}": points for name, points in SEC02.exercises.items()}
+    listed.update({grade_id: points for grade_id, (points, _) in SEC02.questions.items()})
     assert listed == graded
     assert all(points > 0 for points in graded.values())
 
@@ -67,14 +68,14 @@ def test_the_catalogue_holds_every_graded_cell_of_the_notebook_and_its_points():
 def reference_records(tmp_path_factory):
     """The records of the reference's answers to every exercise, as the grading kernel writes them."""
     folder = tmp_path_factory.mktemp("records")
-    for name in catalogue.EXERCISES:
+    for name in SEC02.exercises:
         _recorded(name, getattr(ref, name), folder)
     return folder
 
 
-@pytest.mark.parametrize("name", list(catalogue.EXERCISES))
+@pytest.mark.parametrize("name", list(SEC02.exercises))
 def test_reference_passes(name, reference_records):
-    exercises.get("sec02", name).judge(judging.load(reference_records, name), references.load(name))
+    SEC02.exercise(name).judge(judging.load(reference_records, name), references.load(SEC02, name))
 
 
 JUDGE_PROCESS = """
@@ -87,15 +88,16 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
 
 def test_the_judge_process_passes_the_references_without_importing_tensorflow(reference_records, tmp_path):
     """``python -m autograder.verify`` as the batch runs it, on real records: plain numpy, every exercise judged."""
-    for name in catalogue.EXERCISES:
-        references.load(name)  # computed here if no test before did
-    command = [sys.executable, "-c", JUDGE_PROCESS, str(catalogue.SOURCE), "--records", str(reference_records),
-               "--references", str(references.folder()), "--out", str(tmp_path)]
+    for name in SEC02.exercises:
+        references.load(SEC02, name)  # computed here if no test before did
+    command = [sys.executable, "-c", JUDGE_PROCESS, str(SEC02.source), "--assignment", "sec02",
+               "--records", str(reference_records),
+               "--references", str(references.folder(SEC02)), "--out", str(tmp_path)]
     done = subprocess.run(command, cwd=catalogue.ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", f"the judge's process imported {done.stdout.splitlines()[-1]}"
     verdict = json.loads((tmp_path / "verdict.json").read_text())["exercises"]
-    assert verdict == {name: {"passed": True, "message": ""} for name in catalogue.EXERCISES}
+    assert verdict == {name: {"passed": True, "message": ""} for name in SEC02.exercises}
 
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.CORRECT[n]],
@@ -115,15 +117,15 @@ def test_answers_to_the_questions(tmp_path):
     for wrong in ("ii", "iii", "I", 1):
         with pytest.raises(AssertionError):
             _judged("receptive_field_answer", wrong, tmp_path)
-    for wrong in ("ABCD", "AB", None, catalogue.ANSWER_KEY["filter_order"][::-1]):
+    for wrong in ("ABCD", "AB", None, SEC02.answer_key["filter_order"][::-1]):
         with pytest.raises(AssertionError):
             _judged("filter_order", wrong, tmp_path)
 
 
 def _map_differences(name, answer):
     """The judge's largest pixel difference on each map case with positive evidence."""
-    out, expected = {}, references.load(name)
-    recording.record(exercises.get("sec02", name), answer, out)
+    out, expected = {}, references.load(SEC02, name)
+    recording.record(SEC02.exercise(name), answer, out)
     if name == "gradcam":
         return [gradcam.difference(out[str(i)], expected[str(i)], (128, 128))
                 for i in range(len(inputs.MAP_CASES)) if expected[str(i)].max() > 0]
@@ -132,7 +134,7 @@ def _map_differences(name, answer):
 
 @pytest.mark.parametrize("name", ["vanilla_saliency", "gradcam"])
 def test_map_margins_are_the_ones_written_beside_the_threshold(name):
-    tolerance = exercises.get("sec02", name).MAP_ATOL
+    tolerance = SEC02.exercise(name).MAP_ATOL
     for answer in [getattr(ref, name)] + variants.CORRECT[name]:
         assert max(_map_differences(name, answer)) < 1e-4, answer.__name__
     for answer in variants.MISTAKES[name]:
@@ -141,18 +143,18 @@ def test_map_margins_are_the_ones_written_beside_the_threshold(name):
 
 def test_bilinear_conventions_differ_more_than_the_tolerance():
     """Why the judge tries each convention: one convention's grid would fail a correct answer."""
-    coarse = references.load("gradcam")["1"]
+    coarse = references.load(SEC02, "gradcam")["1"]
     half, corners = (gradcam.upsample(coarse, (128, 128), c) for c in ("half_pixel", "align_corners"))
     assert np.abs(judging.rescaled(half) - judging.rescaled(corners)).max() > 2 * gradcam.MAP_ATOL
 
 
 def test_a_forged_record_fails(tmp_path):
     out = {}
-    recording.record(exercises.get("sec02", "receptive_field"), ref.receptive_field, out)
+    recording.record(SEC02.exercise("receptive_field"), ref.receptive_field, out)
     out["20"] = out["20"] + 1  # one answer off: passing needs every value the reference gives
     recording.save(tmp_path, "receptive_field", out)
     with pytest.raises(AssertionError, match="expected"):
-        exercises.get("sec02", "receptive_field").judge(judging.load(tmp_path, "receptive_field"), references.load("receptive_field"))
+        SEC02.exercise("receptive_field").judge(judging.load(tmp_path, "receptive_field"), references.load(SEC02, "receptive_field"))
 
 
 def test_records_never_unpickle(tmp_path):
@@ -163,31 +165,31 @@ def test_records_never_unpickle(tmp_path):
 
 def test_a_record_that_is_a_link_is_refused(tmp_path):
     """A link to the reference answers would be a record equal to them: only plain files are read."""
-    (tmp_path / "get_feature_maps.npz").symlink_to(references.folder() / "get_feature_maps.npz")
+    (tmp_path / "get_feature_maps.npz").symlink_to(references.folder(SEC02) / "get_feature_maps.npz")
     with pytest.raises(ValueError, match="not a plain file"):
         judging.load(tmp_path, "get_feature_maps")
 
 
 def test_a_missing_record_fails_with_a_reason():
-    outcome = verify.judge("gradcam", None, references.load("gradcam"))
+    outcome = verify.judge(SEC02, "gradcam", None, references.load(SEC02, "gradcam"))
     assert not outcome["passed"] and "not checked" in outcome["message"] and "fault" not in outcome
 
 
 def test_a_record_in_a_shape_no_recorder_makes_fails_without_stopping_the_judge():
     for forged in ({"0": np.array(["text"]), "trained": np.zeros(3)}, {"0": np.zeros((2, 2, 2, 2))},
                    {"0.pair": np.ones(3), "tf32": False}):
-        outcome = verify.judge("gradcam", forged, references.load("gradcam"))
+        outcome = verify.judge(SEC02, "gradcam", forged, references.load(SEC02, "gradcam"))
         assert not outcome["passed"] and outcome["message"] and "fault" not in outcome, forged
 
 
 def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
     out = {}
     recording.record(gradcam, ref.gradcam, out)  # a correct answer
-    flat = dict(references.load("gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
-    outcome = verify.judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
+    flat = dict(references.load(SEC02, "gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
+    outcome = verify.judge(SEC02, "gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
     assert "RuntimeError" in outcome["fault"]
-    assert verify.judge("gradcam", out, references.load("gradcam")) == {"passed": True, "message": ""}
+    assert verify.judge(SEC02, "gradcam", out, references.load(SEC02, "gradcam")) == {"passed": True, "message": ""}
 
 
 def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatch):
@@ -195,15 +197,15 @@ def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatc
 
     tf.config.experimental.enable_tensor_float_32_execution(True)  # as on an NVIDIA GPU, by default
     out = {}
-    recording.record(exercises.get("sec02", "conv_output_size"), ref.conv_output_size, out)
+    recording.record(SEC02.exercise("conv_output_size"), ref.conv_output_size, out)
     assert out[judging.TF32] is False and not tf.config.experimental.tensor_float_32_execution_enabled()
-    assert verify.judge("conv_output_size", dict(out, tf32=True), references.load("conv_output_size"))["fault"]
+    assert verify.judge(SEC02, "conv_output_size", dict(out, tf32=True), references.load(SEC02, "conv_output_size"))["fault"]
 
     tf.config.experimental.enable_tensor_float_32_execution(True)
     seen = []
-    monkeypatch.setattr(exercises.get("sec02", "conv_output_size"), "expected",
+    monkeypatch.setattr(SEC02.exercise("conv_output_size"), "expected",
                         lambda reference: seen.append(tf.config.experimental.tensor_float_32_execution_enabled()))
-    references.compute("conv_output_size")
+    references.compute(SEC02, "conv_output_size")
     assert seen == [False], "the references must be computed with TF32 off"
 
 
@@ -222,8 +224,8 @@ def test_in_the_batch_the_hidden_check_only_records(tmp_path, monkeypatch):
 
 
 def test_references_are_computed_once_and_keyed_by_what_they_depend_on(monkeypatch, tmp_path):
-    folder = references.folder()
+    folder = references.folder(SEC02)
     assert judging.load(folder, "gradcam") is not None  # computed by the tests above, reused here
-    before = references.key()
+    before = references.key(SEC02)
     monkeypatch.setattr(references, "LIBRARIES", references.LIBRARIES[:-1])
-    assert references.key() != before, "another library version must mean other references"
+    assert references.key(SEC02) != before, "another library version must mean other references"

@@ -4,10 +4,12 @@ import json
 import subprocess
 import sys
 
-from autograder import reports
-from autograder.catalogue import ASSIGNMENT, EXERCISES
+from autograder import catalogue, reports
 from autograder.environment import environment
 from tests.conftest import ROOT
+
+SEC02 = catalogue.get("sec02")
+ASSIGNMENT, EXERCISES = SEC02.name, SEC02.exercises
 
 
 def _summary(course, student, points, flags=()):
@@ -21,8 +23,8 @@ def test_a_run_on_some_students_keeps_the_others_rows(tmp_path):
     # ada was graded by an earlier run; this run (--students bob) graded bob only, whose summary it has just written
     _summary(tmp_path, "ada", 1.0, ["gradcam: its test cell was missing"])
     _summary(tmp_path, "bob", 0.0)
-    reports.write_csv(tmp_path)
-    with (tmp_path / "grades_by_exercise.csv").open() as f:
+    reports.write_csv(tmp_path, SEC02)
+    with (tmp_path / "sec02_grades_by_exercise.csv").open() as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     assert sorted(rows) == ["ada", "bob"]
     assert rows["ada"]["autograded"] == f"{len(EXERCISES):g}" and rows["ada"]["flagged"] == "yes"

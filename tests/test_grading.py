@@ -15,8 +15,12 @@ import nbformat
 import pytest
 
 import sample_class
-from autograder.catalogue import EXERCISES, SOLUTION_CELL
+from autograder import catalogue
 from tests.conftest import ROOT, grade
+
+SEC02 = catalogue.get("sec02")  # the sample class's assignment
+EXERCISES = SEC02.exercises
+SOLUTION_CELL = SEC02.solution_cell
 
 pytestmark = pytest.mark.slow
 
@@ -123,11 +127,11 @@ def test_feedback_shows_maps_and_no_hidden_test(graded_course):
 
 def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(graded_course, tmp_path):
     course = graded_course
-    before = (course / "grades_by_exercise.csv").read_text()
+    before = (course / "sec02_grades_by_exercise.csv").read_text()
     again = grade(course)  # the main command again: the sample class is written anew, byte for byte the same
     assert again.returncode == 0, again.stderr[-3000:]
     assert "graded:" not in again.stdout, "an unchanged class must not be regraded"
-    assert (course / "grades_by_exercise.csv").read_text() == before
+    assert (course / "sec02_grades_by_exercise.csv").read_text() == before
     assert "Warning" not in again.stdout + again.stderr, "the TA's console shows no library warnings"
 
     # dan, who handed in a blank notebook, hands in the reference solutions, through a zip

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from autograder import catalogue
 from autograder.environment import run_nbgrader
 from tests.conftest import ROOT
 
@@ -24,7 +25,7 @@ def _validate(notebook, *flags):
 def test_source_notebook_validates():
     from autograder import references
 
-    references.compute_all()
+    references.compute_all(catalogue.get("sec02"))
     result = _validate(ROOT / "source" / "sec02" / "sec02.ipynb")
     assert result.returncode == 0 and "Success! Your notebook passes all the tests." in result.stdout, (
         result.stdout[-3000:] + result.stderr[-3000:])
@@ -43,7 +44,7 @@ def executed():
     from autograder import references
     from nbclient import NotebookClient
 
-    references.compute_all()
+    references.compute_all(catalogue.get("sec02"))
     nb = nbformat.read(SOURCE, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(SOURCE.parent)}}).execute()
     return nb

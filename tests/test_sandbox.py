@@ -169,8 +169,8 @@ def test_the_kernel_is_shown_nothing_that_knows_the_answers():
     from autograder import job, references
     from tests.conftest import ROOT
 
-    shown = [(ROOT / path).resolve() for path in job.KERNEL_READ]
-    for secret in (ROOT / "solutions", ROOT / "assignments" / "sec02" / "answer_key.json", ROOT / "autograder" / "references.py",
-                   references.CACHE, ROOT / "source"):
+    shown = [(ROOT / path.format(name="sec02")).resolve() for path in job.KERNEL_READ]
+    for secret in (ROOT / "solutions", ROOT / "assignments" / "sec02" / "answer_key.json",
+                   ROOT / "autograder" / "references.py", references.CACHE, ROOT / "source"):
         assert not any(secret.resolve() == path or path in secret.resolve().parents or secret.resolve() in path.parents
                        for path in shown), secret

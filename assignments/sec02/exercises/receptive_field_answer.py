@@ -3,7 +3,7 @@ from autograder.exercises.keyed import expected_for, record  # noqa: F401 (this 
 
 
 def expected(reference):
-    return expected_for("receptive_field_answer")
+    return expected_for("sec02", "receptive_field_answer")
 
 
 def judge(record, expected):
