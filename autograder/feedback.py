@@ -41,12 +41,19 @@ def render(assignment, summary, manual):
 ({sum(points for points, _ in assignment.questions.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
 {_stopped(summary.get("stopped", []))}
-<h2>Your maps on a grading image</h2>
-<p>Your function run on an image you have not seen, beside the expected map and the difference between them
-(both rescaled to [0, 1]).</p>
-{pictures or "<p>No maps could be made from this notebook.</p>"}
+{_maps(assignment, pictures)}
 </body></html>
 """
+
+
+def _maps(assignment, pictures):
+    """The section of the student's maps, for an assignment with map exercises (``Pictured``)."""
+    if not any(hasattr(assignment.exercise(name), "picture") for name in assignment.exercises):
+        return ""
+    return f"""<h2>Your maps on a grading image</h2>
+<p>Your function run on an image you have not seen, beside the expected map and the difference between them
+(both rescaled to [0, 1]).</p>
+{pictures or "<p>No maps could be made from this notebook.</p>"}"""
 
 
 def _stopped(cells):

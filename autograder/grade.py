@@ -221,6 +221,7 @@ def main(argv=None):
             for assignment in assignments(args):
                 nbgrader_step(course, "generate_assignment", assignment.name, "--force")
                 students = collect_students(course, assignment, args)
+                print(f"{assignment.name}: {len(students)} submissions", flush=True)
                 summaries = grade_class(course, assignment, students, force=args.force, workers_count=args.workers,
                                         scheduler=args.scheduler, sandboxed=not args.no_sandbox,
                                         limits={"memory_mb": args.memory_mb}, timeout=args.notebook_timeout)

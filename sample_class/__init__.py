@@ -1,6 +1,8 @@
-"""The sample class: nbgrader submissions written from the release notebook, each with its expected grade.
+"""The sample class: nbgrader submissions written from the release notebooks, each with its expected grade.
 
-    python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/sec02/ and COURSE_ROOT/roster.csv
+    python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/<assignment>/ and COURSE_ROOT/roster.csv
+
+``CLASS`` hands in Section 2 (``sec02``), ``WARMUP`` the warm-up (``conv_warmup``); some students do both.
 
 Every student starts from the blank release and fills the solution cells: with the reference solutions,
 with other correct answers, with the typical mistakes of ``answers.MISTAKES``, or breaks the
@@ -22,14 +24,12 @@ import nbformat
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
 import cnnlab  # noqa: F401
 from autograder import catalogue
-from sample_class import answers, styles
+from sample_class import answers, conv_warmup_answers, styles
 from tools.build import solution_cells
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SEC02 = catalogue.get("sec02")  # the assignment these students hand in
-ASSIGNMENT, ANSWER_KEY, POINTS, CELL = SEC02.name, SEC02.answer_key, SEC02.exercises, SEC02.solution_cell
-
-RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SEC02 = catalogue.get("sec02")  # the assignment of CLASS
+ASSIGNMENT, ANSWER_KEY = SEC02.name, SEC02.answer_key
 
 
 @dataclass
@@ -43,21 +43,22 @@ class Student:
     raw: str = None  # the file's text, when it is not a notebook at all
     zero: tuple = ()  # exercises that must get 0 although their answer is correct
     flagged: bool = False  # whether the grader must flag the submission for review
+    assignment: str = "sec02"  # the assignment handed in
 
     def expected(self):
-        points = {}
-        for name, full in POINTS.items():
+        points, assignment = {}, catalogue.get(self.assignment)
+        for name, full in assignment.exercises.items():
             answer = self.answers.get(name)
-            if name in RIGHT_VALUES:
-                wrong = name in self.answers and answer != RIGHT_VALUES[name]
+            if name in assignment.answer_key:
+                wrong = name in self.answers and answer != assignment.answer_key[name]
             else:
-                wrong = any(answer in mistakes for mistakes in answers.MISTAKES.values())
+                wrong = any(answer in mistakes for mistakes in MISTAKES[self.assignment].values())
             points[name] = 0 if (name in self.blank or name in self.zero or wrong or self.raw is not None) else full
         return {"points": points, "flagged": self.flagged, "about": self.about}
 
 
 FILTER_ORDER = ANSWER_KEY["filter_order"]
-RIGHT_VALUES = ANSWER_KEY  # the exercises whose answer is a value
+MISTAKES = {"sec02": answers.MISTAKES, "conv_warmup": conv_warmup_answers.MISTAKES}  # each must cost its points
 
 
 def _cell(nb, grade_id):
@@ -83,12 +84,14 @@ def _answer_source(name, answer, cell_source):
     return f"{name} = {answer!r}"
 
 
-def fill(student, release=RELEASE, references=None):
+def fill(student, references=None):
     """The student's notebook: the release, with its solution cells answered as the student did."""
-    references = references or solution_cells(SEC02.source)
+    assignment = catalogue.get(student.assignment)
+    release = assignment.release / assignment.notebook
+    references = references or solution_cells(assignment.source)
     nb = nbformat.read(release, as_version=4)
     for grade_id, source in references.items():
-        names = [name for name, cell in CELL.items() if cell == grade_id]
+        names = [name for name, cell in assignment.solution_cell.items() if cell == grade_id]
         # A solution cell no exercise grades (a breakout's practice) is done by those who did every exercise.
         if all(name in student.blank for name in names) if names else student.blank:
             continue
@@ -96,7 +99,7 @@ def fill(student, release=RELEASE, references=None):
             if name in student.answers:
                 source = _answer_source(name, student.answers[name], source)
         _cell(nb, grade_id).source = student.cells.get(grade_id, source)
-    if len(student.blank) < len(POINTS):  # a student who worked also answered the questions, in words
+    if len(student.blank) < len(assignment.exercises):  # a student who worked also answered the questions, in words
         for cell in nb.cells:
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade"):
                 cell.source = f"{student.id}'s answer, to be read by the course staff."
@@ -253,7 +256,7 @@ CLASS = [
             cells=styles.LAMBDAS_AND_CONSTANTS),
     Student("zed", "correct, with functools.partial, decorators, a closure, callable helper classes and an alias; "
             "Grad-CAM upsampled by keras.ops", cells=styles.FUNCTIONAL),
-    Student("dan", "blank: the release as it was handed out", blank=tuple(POINTS)),
+    Student("dan", "blank: the release as it was handed out", blank=tuple(SEC02.exercises)),
     Student("eve", "partly done: the recap and receptive fields only",
             blank=("get_feature_maps", "filter_order", "vanilla_saliency", "gradcam", "prepare_image",
                    "model_modifier", "saliency_graphs")),
@@ -321,6 +324,25 @@ CLASS = [
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
 ]
 
+# The warm-up's hand-ins (conv_warmup): the same kinds of students, on a small notebook of numpy and Keras.
+_W = conv_warmup_answers
+WARMUP = [
+    Student("ada", "the reference solutions", assignment="conv_warmup"),
+    Student("ben", "correct, another style: every window at once (sliding_window_view and einsum), math.ceil",
+            answers={"output_size": _W.output_size_ceil, "conv2d": _W.conv2d_windows,
+                     "max_pool2d": _W.max_pool2d_windows}, assignment="conv_warmup"),
+    Student("yan", "correct with another library: scipy.signal.correlate2d", answers={"conv2d": _W.conv2d_scipy},
+            assignment="conv_warmup"),
+    Student("dan", "blank: the release as it was handed out", blank=("output_size", "conv2d", "max_pool2d"),
+            assignment="conv_warmup"),
+    Student("fay", "typical mistakes: a flipped kernel (a textbook convolution), pooling windows that overlap, "
+            "the output size's +1 forgotten",
+            answers={"output_size": _W.output_size_off_by_one, "conv2d": _W.conv2d_flipped,
+                     "max_pool2d": _W.max_pool2d_stride_one}, assignment="conv_warmup"),
+    Student("gil", "one mistake: \"same\" padding's odd pixel at the top and left",
+            answers={"conv2d": _W.conv2d_padding_top_left}, assignment="conv_warmup"),
+]
+
 
 # The class roster, as a course imports it into nbgrader's gradebook (``nbgrader db student import``).
 NAMES = {
@@ -338,9 +360,9 @@ def write_roster(path, students=CLASS):
     with pathlib.Path(path).open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["id", "first_name", "last_name", "email"])
-        for student in students:
-            first, last = NAMES[student.id].split(" ", 1)
-            writer.writerow([student.id, first, last, f"{student.id}@students.example.edu"])
+        for student_id in dict.fromkeys(student.id for student in students):  # once each, in order
+            first, last = NAMES[student_id].split(" ", 1)
+            writer.writerow([student_id, first, last, f"{student_id}@students.example.edu"])
 
 
 def new_course(folder):
@@ -354,32 +376,36 @@ def new_course(folder):
     return folder
 
 
-def write(course_root, students=CLASS):
+def write(course_root, students=CLASS + WARMUP):
     """Write every student's submission, and its expected grade, under ``course_root/submitted``, and the
     class roster to ``course_root/roster.csv``."""
-    references = solution_cells(SEC02.source)
+    references = {}
     for student in students:
-        folder = pathlib.Path(course_root) / "submitted" / student.id / ASSIGNMENT
+        assignment = catalogue.get(student.assignment)
+        folder = pathlib.Path(course_root) / "submitted" / student.id / assignment.name
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{ASSIGNMENT}.ipynb"
+        path = folder / assignment.notebook
         if student.raw is not None:
             path.write_text(student.raw)
         else:
-            nbformat.write(fill(student, references=references), path)
+            if assignment.name not in references:
+                references[assignment.name] = solution_cells(assignment.source)
+            nbformat.write(fill(student, references=references[assignment.name]), path)
         (folder / "expected.json").write_text(json.dumps(student.expected(), indent=2) + "\n")
     write_roster(pathlib.Path(course_root) / "roster.csv", students)
     return [student.id for student in students]
 
 
-def grades(course_root):
-    """{student: row} of the batch's ``sec02_grades_by_exercise.csv`` in ``course_root``."""
-    with (pathlib.Path(course_root) / f"{ASSIGNMENT}_grades_by_exercise.csv").open() as f:
+def grades(course_root, assignment=ASSIGNMENT):
+    """{student: row} of the batch's ``<assignment>_grades_by_exercise.csv`` in ``course_root``."""
+    with (pathlib.Path(course_root) / f"{assignment}_grades_by_exercise.csv").open() as f:
         return {row["student"]: row for row in csv.DictReader(f)}
 
 
-def expected(course_root, student):
+def expected(course_root, student, assignment=ASSIGNMENT):
     """The expected grade written beside ``student``'s submission: {"points", "flagged", "about"}."""
-    return json.loads((pathlib.Path(course_root) / "submitted" / student / ASSIGNMENT / "expected.json").read_text())
+    path = pathlib.Path(course_root) / "submitted" / student / assignment / "expected.json"
+    return json.loads(path.read_text())
 
 
 def as_expected(row, want):

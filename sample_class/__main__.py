@@ -1,4 +1,4 @@
-"""python -m sample_class COURSE_ROOT: write the sample class into COURSE_ROOT/submitted/<student>/sec02/."""
+"""python -m sample_class COURSE_ROOT: write the sample class into COURSE_ROOT/submitted/<student>/<assignment>/."""
 import sys
 
 import sample_class

@@ -34,7 +34,8 @@ def _env():
 
 
 def _grade_command(course, *args):
-    return [sys.executable, "-m", "autograder.grade", "--course", str(course), *args]
+    """The main command on Section 2's sample students (the warm-up's are graded in tests/test_grading.py)."""
+    return [sys.executable, "-m", "autograder.grade", "--course", str(course), "--assignment", "sec02", *args]
 
 
 def _grade(course, *args, timeout=1800):
@@ -210,8 +211,8 @@ def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next
     from autograder.exercises import judging, recording
 
     env = dict(_env(), CNNLAB_REFERENCES=str(tmp_path / "references"))
-    computed = subprocess.run([sys.executable, "-m", "autograder.references"], cwd=ROOT, env=env, capture_output=True,
-                              text=True, check=True)
+    computed = subprocess.run([sys.executable, "-m", "autograder.references", "sec02"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True)
     folder = computed.stdout.strip().splitlines()[-1]
     good = judging.load(folder, "gradcam")
     recording.save(folder, "gradcam", dict(good, **{str(i): np.zeros((8, 8)) for i in range(len(MAP_CASES))}))

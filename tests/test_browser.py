@@ -425,7 +425,13 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
 
     log_in(browser, server)
     assert "exchange directory" not in text_of(browser), "formgrader warns that the exchange is missing"
+    wait(browser, lambda d: "conv_warmup" in text_of(d), 60, "formgrader does not list the second assignment")
     shot(browser, "assignments")
+
+    browser.get(server.url + "formgrader/gradebook/conv_warmup/conv_warmup")  # the warm-up, graded by the same run
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "table tbody tr .glyphicon-eye-open"))
+         == len(sample_class.WARMUP), 60, "the warm-up's submissions did not load")
+    shot(browser, "warmup-submissions")
 
     browser.get(server.url + "formgrader/manage_students")
     names = {s: sample_class.NAMES[s].split(" ", 1) for s in students}

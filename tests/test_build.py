@@ -28,12 +28,13 @@ def test_filter_order_solution_matches_the_figures_answer_key():
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory):
-    """A fresh nbgrader release of the current source, made in a scratch copy of the course."""
+    """A fresh nbgrader release of every assignment's current source, made in a scratch copy of the course."""
     course = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "source", course / "source", ignore=shutil.ignore_patterns("__pycache__", "*.best.keras"))
-    build.generate_release(catalogue.get("sec02"), course)
-    return course / "release" / "sec02"
+    for name in catalogue.names():
+        build.generate_release(catalogue.get(name), course)
+    return course / "release"
 
 
 def _files(folder):
@@ -41,20 +42,25 @@ def _files(folder):
 
 
 def test_release_is_up_to_date(regenerated):
-    assert _files(RELEASE) == _files(regenerated), "run: python -m tools.build"
+    released = ROOT / "release"
+    assert _files(released) == _files(regenerated), "run: python -m tools.build"
     for path in _files(regenerated):
-        assert (RELEASE / path).read_bytes() == (regenerated / path).read_bytes(), f"{path} is stale: run python -m tools.build"
+        assert (released / path).read_bytes() == (regenerated / path).read_bytes(), f"{path} is stale: run python -m tools.build"
 
 
-def test_release_gives_nothing_away():
-    nb = nbformat.read(RELEASE / "sec02.ipynb", as_version=4)
+@pytest.mark.parametrize("name", catalogue.names())
+def test_release_gives_nothing_away(name):
+    folder = ROOT / "release" / name
+    nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
     text = "\n".join(cell.source for cell in nb.cells)
     for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "checks.check_", "autograder", "Rubric",
                    "Model answer", "answer_key"):
         assert secret not in text, f"the release notebook contains {secret!r}"
-    shipped = {p.parts[0] for p in _files(RELEASE)}
-    assert shipped == {"sec02.ipynb", "cnnlab", "data", "fig"}, shipped
-    assert not any("solution" in str(p) or "answer" in str(p) for p in _files(RELEASE))
+    assert not any("solution" in str(p) or "answer" in str(p) for p in _files(folder))
+
+
+def test_section_2_ships_its_notebook_code_models_and_figures():
+    assert {p.parts[0] for p in _files(RELEASE)} == {"sec02.ipynb", "cnnlab", "data", "fig"}
 
 
 def _points(notebook):

@@ -33,6 +33,16 @@ def test_grade_is_the_expected_one(graded_course, student):
     assert sample_class.as_expected(row, expected), f"{expected['about']}: {got}, flagged: {row['flagged']!r}"
 
 
+@pytest.mark.parametrize("student", [s.id for s in sample_class.WARMUP])
+def test_the_second_assignment_is_graded_by_the_same_command(graded_course, student):
+    course = graded_course
+    row = sample_class.grades(course, "conv_warmup")[student]
+    expected = sample_class.expected(course, student, "conv_warmup")
+    assert sample_class.as_expected(row, expected), f"{expected['about']}: {row}"
+    page = (course / "feedback" / student / "conv_warmup" / "report.html").read_text()
+    assert "Warm-up: convolution and pooling by hand" in page and "Your maps" not in page
+
+
 def test_gradebook_holds_the_same_scores(graded_course):
     from nbgrader.api import Gradebook
 
@@ -139,7 +149,7 @@ def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(graded_co
     archive = tmp_path / "resubmission.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("dan_sec02.ipynb", nbformat.writes(fixed))
-    third = grade(course, "--zip", str(archive))
+    third = grade(course, "--zip", str(archive), "--assignment", "sec02")
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     assert [line for line in third.stdout.splitlines() if line.startswith("graded:")] == ["graded: dan"]
     rows = sample_class.grades(course)

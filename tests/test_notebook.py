@@ -22,17 +22,20 @@ def _validate(notebook, *flags):
     return run_nbgrader("validate", str(notebook), *flags, cwd=ROOT, timeout=900)
 
 
-def test_source_notebook_validates():
+@pytest.mark.parametrize("name", catalogue.names())
+def test_source_notebook_validates(name):
     from autograder import references
 
-    references.compute_all(catalogue.get("sec02"))
-    result = _validate(ROOT / "source" / "sec02" / "sec02.ipynb")
+    assignment = catalogue.get(name)
+    references.compute_all(assignment)
+    result = _validate(assignment.source)
     assert result.returncode == 0 and "Success! Your notebook passes all the tests." in result.stdout, (
         result.stdout[-3000:] + result.stderr[-3000:])
 
 
-def test_blank_release_fails_every_test():
-    result = _validate(ROOT / "release" / "sec02" / "sec02.ipynb", "--invert")
+@pytest.mark.parametrize("name", catalogue.names())
+def test_blank_release_fails_every_test(name):
+    result = _validate(ROOT / "release" / name / f"{name}.ipynb", "--invert")
     assert result.returncode == 0 and "Success! The notebook does not pass any tests." in result.stdout, (
         result.stdout[-3000:] + result.stderr[-3000:])
 

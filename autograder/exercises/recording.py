@@ -6,6 +6,7 @@ answers are computed. Only numpy at module level. The judge's side is ``judging.
 """
 import os
 import pathlib
+import sys
 
 import numpy as np
 
@@ -38,10 +39,24 @@ def full_float32():
     references must both be computed in full float32, whatever machine grades. (``NVIDIA_TF32_OVERRIDE=0``
     in the kernel's environment, ``autograder/environment.py``, does the same for the GPU libraries.)
     """
-    import tensorflow as tf
-
+    tf = _tensorflow()
     tf.config.experimental.enable_tensor_float_32_execution(False)
     return not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def _tensorflow():
+    """TensorFlow, imported with file descriptor 2 muted if the notebook has not imported it yet: its C++ start-up
+    lines go to stderr before any log setting applies, and nbgrader scores 0 a test cell that writes there."""
+    if "tensorflow" not in sys.modules:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+    return sys.modules["tensorflow"]
 
 
 def recorded(value):
