@@ -13,8 +13,9 @@ collect the submissions into ``submitted/`` (``collect.py``), grade each student
 changed (``job.py``: nbgrader's autograde with the kernel in a sandbox, where the hidden test cells record
 the answers, then the judge outside the kernel), in parallel (``workers.py``), and write each result into the
 gradebook as it arrives (``gradebook.py``; this process is its only writer), with the judge's verdict as the
-score; export the grades to ``grades.csv`` and ``grades_by_exercise.csv`` (``reports.py``), write each student's
-feedback to ``feedback/<student>/<assignment>/report.html`` (``feedback.py``), and print a table of the class.
+score; export the grades to ``grades.csv`` and ``<assignment>_grades_by_exercise.csv`` (``reports.py``), write each
+student's feedback to ``feedback/<student>/<assignment>/report.html`` (``feedback.py``), and print a table of the
+class. With no ``--assignment``, each assignment of the course in turn.
 
 A student is done once ``autograded/<student>/<assignment>/verification/summary.json`` records their graded
 submission: a batch that is stopped, however, loses nothing done, and the next run grades the rest.

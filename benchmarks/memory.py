@@ -1,12 +1,13 @@
 """The memory of grading jobs, sampled while they run (``benchmarks/class_scale.py``, ``benchmarks/grading.py``)."""
 import contextlib
+import os
 import pathlib
 import threading
 
 
 class PeakMemory:
     """Samples, every ``interval`` seconds, the memory of each grading job's processes (an ``nbgrader autograde``
-    with everything under it, the kernel included, or one judge) and of the whole machine.
+    with everything under it, the kernel included, or one judge) started by this process, and of the whole machine.
 
     A job's memory is the sum of its processes' proportional set sizes (PSS): a page that several processes
     share (the Python and TensorFlow libraries) counts once in all, not once in each, as a sum of their
@@ -31,7 +32,8 @@ class PeakMemory:
         while not self._stop.wait(self.interval):
             processes = _processes()
             children = _children(processes)
-            for root in _job_roots(processes):
+            mine = set(_tree(children, os.getpid()))  # not another user's grading on a shared machine
+            for root in set(_job_roots(processes)) & mine:
                 self.job_peak = max(self.job_peak, sum(map(_pss, _tree(children, root))))
             self.machine_peak = max(self.machine_peak, _machine_in_use() - self.machine_start)
 
