@@ -49,6 +49,11 @@ class Assignment:
         """The student copy's folder."""
         return ROOT / "release" / self.name
 
+    @property
+    def release_notebook(self):
+        """The student copy's notebook: what every student starts from."""
+        return self.release / self.notebook
+
     @functools.cached_property
     def answer_key(self):
         path = ROOT / "assignments" / self.name / "answer_key.json"

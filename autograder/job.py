@@ -155,7 +155,7 @@ def _cell_budgets(assignment, references, template, sandboxed, limits):
     """
     with _warm_lock:
         if assignment.name not in _cell_limits:
-            release = (assignment.release / assignment.notebook).read_bytes()
+            release = assignment.release_notebook.read_bytes()
             # Beside the reference answers (so keyed as they are), and named by the release, whose cells it times
             path = references / f"cell-budgets-{digest(release)[:16]}.json"
             with open(references / ".cell-budgets.lock", "a") as lock:
@@ -236,7 +236,7 @@ def stand_in(course, assignment, student, sandboxed, limits, timeout):
     head(path, f"**Stand-in written by the grader.** The file handed in as `{assignment.notebook}` could not be "
                 f"read as a notebook ({why}). This is the release notebook in its place, so that its page can be "
                 "graded and commented: every exercise scores 0 unless a person decides otherwise.",
-          nb=nbformat.read(assignment.release / assignment.notebook, as_version=4))
+          nb=nbformat.read(assignment.release_notebook, as_version=4))
     return ["graded a stand-in (the release notebook) in place of the unreadable file",
             *autograde(course, assignment, student, sandboxed, limits, timeout, execute=False)]
 

@@ -10,7 +10,7 @@ def reference_notebook(assignment):
     """The release notebook of ``assignment`` with the reference solutions in its solution cells, as bytes."""
     from tools.build import solution_cells
 
-    nb = nbformat.read(assignment.release / assignment.notebook, as_version=4)
+    nb = nbformat.read(assignment.release_notebook, as_version=4)
     solutions = solution_cells(assignment.source)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("solution") and catalogue.grade_id(cell) in solutions:
@@ -32,8 +32,7 @@ def restore_test_cells(path, assignment):
         return []
     graded = {catalogue.grade_id(cell) for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
     missing = [name for name in assignment.exercises if catalogue.test_cell(name) not in graded]
-    release_nb = nbformat.read(assignment.release / assignment.notebook, as_version=4)
-    release = {catalogue.grade_id(c): c for c in release_nb.cells}
+    release = {catalogue.grade_id(c): c for c in nbformat.read(assignment.release_notebook, as_version=4).cells}
     for name in missing:
         test = release[catalogue.test_cell(name)]
         cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate

@@ -87,7 +87,7 @@ def _answer_source(name, answer, cell_source):
 def fill(student, references=None):
     """The student's notebook: the release, with its solution cells answered as the student did."""
     assignment = catalogue.get(student.assignment)
-    release = assignment.release / assignment.notebook
+    release = assignment.release_notebook
     references = references or solution_cells(assignment.source)
     nb = nbformat.read(release, as_version=4)
     for grade_id, source in references.items():
