@@ -118,19 +118,23 @@ def grid_tiles(path):
     return [picture[r0:r1, c0:c1] for r0, r1 in runs(white.all(axis=1)) for c0, c1 in runs(white.all(axis=0))]
 
 
-# Mean of 1 - Pearson correlation over the 36 pairs of a set's tiles: 0 when the nine pictures are one picture,
-# about 1 when they are unrelated. Measured on the PNGs: before units were chosen by their pictures, the deep set
-# (nine near-copies of one blue blob) 0.13, the middle 0.64, the shallow 1.05; with the choice, the deep set 0.74,
-# the middle 1.01, the shallow 1.02. Half-way to unrelated is the line.
-DIFFERENT = 0.5
+# 1 - Pearson correlation between two tiles: 0 when they are one picture (up to brightness and contrast), about 1
+# when unrelated. Each tile's nearest other tile in its set, measured on the PNGs: with the VGG trained on horse or
+# zebra alone, the deep set's nine tiles were two pictures, each nearly copied (nearest 0.14 to 0.19), though its
+# mean distance (0.74) looked fine; trained on the animal and its ground, the deep set's nearest are 0.60 to 0.73,
+# the middle's 0.66 to 0.82, the shallow's 0.32 to 0.51 (5x5 squares of similar colours).
+NEAR_COPY = 0.25
 
 
 @pytest.mark.parametrize("letter", "ABC")
-def test_the_nine_pictures_of_a_set_differ(letter):
+def test_no_picture_of_a_set_nearly_copies_another(letter):
     tiles = grid_tiles(mf.FIG_DIR / f"filters_{letter}.png")
     assert len(tiles) == mf.FILTERS_SHOWN and len({t.shape for t in tiles}) == 1
-    distance = mf.correlation_distances(tiles)[np.triu_indices(len(tiles), 1)].mean()
-    assert distance > DIFFERENT, f"filters_{letter}.png: its pictures converge (mean distance {distance:.2f})"
+    distance = mf.correlation_distances(tiles)
+    np.fill_diagonal(distance, np.inf)
+    nearest = distance.min(axis=1)
+    assert nearest.min() > NEAR_COPY, (
+        f"filters_{letter}.png: tile {int(nearest.argmin())} nearly copies another (distance {nearest.min():.2f})")
 
 
 def test_most_different_skips_near_copies():
