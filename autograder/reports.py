@@ -27,9 +27,20 @@ def write_csv(course, assignment):
             writer.writerow([s["student"], *(f"{p:g}" for p in points), f"{sum(points):g}", "yes" if s["flags"] else ""])
 
 
+def heading(name, width=9):
+    """A column heading of at most ``width`` characters: "_answer" as "?", then, while it is too long, one more
+    word from the left cut to its initial (receptive_field_answer -> r_field?, receptive_field -> r_field)."""
+    words = name.replace("_answer", "?").split("_")
+    for i in range(len(words) - 1):
+        if len("_".join(words)) <= width:
+            break
+        words[i] = words[i][0]
+    return "_".join(words)[:width]
+
+
 def print_table(assignment, summaries):
     exercises, questions = assignment.exercises, assignment.questions
-    short = {name: name.replace("receptive_field", "rf").replace("_answer", "?")[:9] for name in exercises}
+    short = {name: heading(name) for name in exercises}
     print(f"{assignment.name}: {assignment.title}")
     header = f"{'student':8s} " + " ".join(f"{short[n]:>9s}" for n in exercises) + f" {'total':>6s}  review"
     print(header)

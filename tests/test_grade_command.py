@@ -48,3 +48,11 @@ with Gradebook("sqlite:///{tmp_path / 'gradebook.db'}") as gb:
                             env=environment())  # nbgrader's alembic
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == ""
+
+
+def test_the_class_table_gives_every_exercise_its_own_short_heading():
+    for name in catalogue.names():
+        assignment = catalogue.get(name)
+        headings = [reports.heading(exercise) for exercise in assignment.exercises]
+        assert all(0 < len(h) <= 9 for h in headings) and len(set(headings)) == len(headings), headings
+    assert reports.heading("receptive_field_answer") == "r_field?" and reports.heading("gradcam") == "gradcam"
