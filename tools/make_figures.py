@@ -229,12 +229,14 @@ AM_LEARNING_RATE = 0.02
 AM_DECAY = 0.01  # each step pulls every pixel 1% back towards grey: no colour runs off to 0 or 1
 AM_BLUR_EVERY = 4  # a 3x3 blur every 4th step damps the pixel-level checkerboard the pooling invites
 AM_JITTER = 2  # pixels the image is rolled each step, in both directions
+
+
 def scene_labels(split):
     """Each image's animal and the ground it stands on, as one of 6 labels: class * 3 + background.
 
     Why not the class alone: a network that only tells horse from zebra gets by with two deep features,
     and every unit of its deepest layer climbs to one of two pictures. Asked for the ground as well, its
-    deep units learn stripes, coats, grass, gravel and brick, and their pictures differ.
+    deepest units show stripes, grids and blobs of several colours, no two alike (tests/test_figures.py).
     """
     from cnnlab.data import BACKGROUNDS
 
