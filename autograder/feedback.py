@@ -9,6 +9,8 @@ import base64
 import html
 import pathlib
 
+from autograder import reports
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4em; text-align: left; }
@@ -73,7 +75,7 @@ def _embedded(path):
 
 def write_report(course, assignment, summary, manual):
     student = summary["student"]
-    checked = pathlib.Path(course) / "autograded" / student / assignment.name / "verification"
+    checked = reports.verification_folder(course, assignment, student)
     summary = dict(summary, pictures_paths={name: checked / file for name, file in summary.get("pictures", {}).items()
                                             if (checked / file).exists()})
     out = pathlib.Path(course) / "feedback" / student / assignment.name / "report.html"

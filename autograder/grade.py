@@ -82,8 +82,8 @@ def write_graded(course, assignment, result):
     """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
     student = result["student"]
     gradebook.copy_scores(course, assignment, result)
-    autograded = course / "autograded" / student / assignment.name
-    checked = autograded / "verification"
+    checked = reports.verification_folder(course, assignment, student)
+    autograded = checked.parent
     shutil.rmtree(autograded, ignore_errors=True)
     checked.mkdir(parents=True)
     for name, data in result["files"].items():
@@ -108,7 +108,7 @@ def write_not_graded(course, assignment, student, error):
     """A submission the machinery could not grade: listed, flagged, never counted as graded."""
     summary = {"student": student, "error": error, "flags": [f"not graded: {error}"],
                "exercises": {name: {"points": 0.0, "message": "not graded"} for name in assignment.exercises}}
-    checked = reports.summary_path(course, assignment, student).parent
+    checked = reports.verification_folder(course, assignment, student)
     checked.mkdir(parents=True, exist_ok=True)
     write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -3,10 +3,16 @@ done), each assignment's ``<assignment>_grades_by_exercise.csv`` and the table p
 feedback is ``feedback.py``'s."""
 import csv
 import json
+import pathlib
+
+
+def verification_folder(course, assignment, student):
+    """Where the batch keeps what it checked of a student's submission: the summary, verdict and maps."""
+    return pathlib.Path(course) / "autograded" / student / assignment.name / "verification"
 
 
 def summary_path(course, assignment, student):
-    return course / "autograded" / student / assignment.name / "verification" / "summary.json"
+    return verification_folder(course, assignment, student) / "summary.json"
 
 
 def csv_path(course, assignment):
