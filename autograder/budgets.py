@@ -22,8 +22,8 @@ from autograder.catalogue import exercise_of, grade_id
 FLOOR = 20  # seconds: no cell is stopped sooner, however quick the reference's
 FACTOR = 10  # a correct cell may be this many times slower than the reference's
 # A cell the student added (notes, plots, helpers, experiments) has no reference to scale: a fixed limit, above
-# the floor and three times the slowest reference cell (8 to 9 s on a 2-core CPU: SmoothGrad of a batch of
-# images), so that any of the notebook's figures redrawn there fits on a busy machine.
+# the floor and five times the slowest reference cell (about 5.5 s on a 2-core CPU: the six SmoothGrad figures),
+# so that any of the notebook's figures redrawn there fits on a busy machine.
 UNKNOWN = 30
 CELL_BUDGETS = "CNNLAB_CELL_BUDGETS"  # the environment variable that names the table of limits
 TIMEOUT_ERROR = "CellTimeoutError"  # what nbclient writes as the output of a cell it stopped

@@ -31,9 +31,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 NOTEBOOK = "sec02.ipynb"
-# Cells named in the summary: the expensive ones, found by the first line of their source.
+# Cells named in the summary: the expensive ones, found by a line of their source.
 LANDMARKS = {"data": "DATA_SOURCE = ", "accuracy": "test_sets = {", "rotations": "test_images, test_labels",
-             "SmoothGrad figures": "for i in range(3):\n    saliency_graphs", "pointing table": "def smoothgrad(",
+             "SmoothGrad figures": "for i in range(3):\n    saliency_graphs", "pointing table": "pointing.pointing_table(",
              "DeepDream": "start = data[", "sanity check": "copies = maps.randomised_copies"}
 
 
@@ -81,8 +81,8 @@ def bare_run(notebook_path):
         cells.append({"index": cell_index, "first_line": cell.source.split("\n")[0][:60],
                       "seconds": _cell_seconds(cell), "rss_mb": _kib(pid, "VmRSS") / 1024,
                       "peak_so_far_mb": peak[0] / 1024,
-                      "landmark": next((name for name, start in LANDMARKS.items()
-                                        if cell.source.startswith(start)), None)})
+                      "landmark": next((name for name, marker in LANDMARKS.items()
+                                        if marker in cell.source), None)})
 
     client = NotebookClient(nb, timeout=600, kernel_name="python3", on_cell_executed=after_cell,
                             resources={"metadata": {"path": str(notebook_path.parent)}})
