@@ -69,7 +69,7 @@ def test_smoothgrad_without_noise_is_tf_keras_vis_vanilla_saliency(model):
     np.testing.assert_allclose(found, expected, atol=1e-6)
 
 
-def test_smoothgrad_draws_the_noise_tf_keras_vis_draws(model):
+def test_smoothgrad_adds_noise_on_tf_keras_vis_scale(model):
     """Both averaged over 200 noisy copies: the same maps, up to the noise of the average (r >= 0.994 measured);
     noise 4 times weaker or 2.5 times stronger than tf-keras-vis' gives r <= 0.988 on one image of the three."""
     from tf_keras_vis.utils.scores import CategoricalScore
