@@ -9,14 +9,20 @@ import numpy as np
 import tensorflow as tf
 
 
-def logit_gradients(model, img):
-    """Gradient of each class's logit with respect to one image (H, W, 3): an array (n_classes, H, W, 3)."""
+def _logits(model):
+    """f(images): the model's class scores before its last activation, from the last layer's input, kernel and bias."""
     last = model.layers[-1]
     features = keras.Model(model.inputs, last.input)
+    return lambda images: features(images, training=False) @ last.kernel + last.bias
+
+
+def logit_gradients(model, img):
+    """Gradient of each class's logit with respect to one image (H, W, 3): an array (n_classes, H, W, 3)."""
+    logits_of = _logits(model)
     image = tf.constant(np.asarray(img, dtype=np.float32)[np.newaxis])
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(image)
-        logits = (features(image, training=False) @ last.kernel + last.bias)[0]
+        logits = logits_of(image)[0]
         scores = [logits[c] for c in range(logits.shape[-1])]
     return np.stack([np.asarray(tape.gradient(score, image))[0] for score in scores])
 
@@ -49,16 +55,14 @@ def smoothgrad(model, images, classes, samples=20, noise=0.2, batch_size=32, see
 
 def _abs_logit_gradient(model):
     """f(images, one-hot classes): the absolute gradient of each image's chosen logit, as one traced graph."""
-    last = model.layers[-1]
-    features = keras.Model(model.inputs, last.input)
+    logits_of = _logits(model)
 
     @tf.function(input_signature=[tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32),
                                   tf.TensorSpec((None, model.output_shape[-1]), tf.float32)])
     def gradient(images, chosen):
         with tf.GradientTape() as tape:
             tape.watch(images)
-            logits = features(images, training=False) @ last.kernel + last.bias
-            score = tf.reduce_sum(logits * chosen)
+            score = tf.reduce_sum(logits_of(images) * chosen)
         return tf.abs(tape.gradient(score, images))
 
     return gradient
