@@ -83,6 +83,25 @@ def test_smoothgrad_adds_noise_on_tf_keras_vis_scale(model):
         assert min(_correlations(maps.smoothgrad(model, images, classes, samples=200, noise=wrong), expected)) < 0.99
 
 
+def test_the_maps_of_many_images_are_the_exercises_maps(model):
+    """maps.saliency and maps.gradcam, a batch at a time in a traced graph, against the reference solutions of
+    vanilla_saliency and gradcam, one image at a time, eagerly."""
+    from solutions import sec02
+
+    images, classes = np.random.default_rng(2).random((3, 12, 12, 3), dtype=np.float32), [1, 0, 1]
+    # batches of 2: the last is shorter; each image's map is for its own class
+    expected = [sec02.vanilla_saliency(model, x, c) for x, c in zip(images, classes)]
+    np.testing.assert_allclose(maps.saliency(model, images, classes, batch_size=2), expected, atol=1e-5)
+    expected = [sec02.gradcam(model, x, c, "conv") for x, c in zip(images, classes)]
+    found = maps.gradcam(model, images, classes, "conv", batch_size=2)
+    assert found.shape == (3, 12, 12)
+    # Scaled to [0, 1] over the map's range plus Keras' epsilon (1e-7), the solution's plus 1e-12: this small model's
+    # Grad-CAM maps are faint (the third's range is about 2e-4), so the two differ by a relative 5e-4 at most
+    np.testing.assert_allclose(found, expected, rtol=1e-3, atol=1e-6)
+    # another class, another map: each image's class is the one used
+    assert not np.allclose(maps.gradcam(model, images, [0, 1, 0], "conv"), found, atol=1e-2)
+
+
 def test_randomised_copies_reinitialise_from_the_output_back(model):
     copies = maps.randomised_copies(model)
     assert [name for name, _ in copies] == ["predictions", "dense", "conv"]
