@@ -22,7 +22,7 @@ from autograder.catalogue import exercise_of, grade_id
 FLOOR = 20  # seconds: no cell is stopped sooner, however quick the reference's
 FACTOR = 10  # a correct cell may be this many times slower than the reference's
 # A cell the student added (notes, plots, helpers, experiments) has no reference to scale: a fixed limit, above
-# the floor and six times the slowest reference cell (4.9 s on a 2-core CPU: the six SmoothGrad figures),
+# the floor and over six times the slowest reference cell (4.5 s on a 2-core CPU: the six SmoothGrad figures),
 # so that any of the notebook's figures redrawn there fits on a busy machine.
 UNKNOWN = 30
 CELL_BUDGETS = "CNNLAB_CELL_BUDGETS"  # the environment variable that names the table of limits
