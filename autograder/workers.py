@@ -19,8 +19,8 @@ from autograder.job import grade_submission, stop_all
 
 ATTEMPTS = 2  # a job is run again once when the machinery (not the notebook) failed
 # The memory one worker needs: the measured peak of one grading's kernel (TensorFlow, the two models, the grading
-# inputs; 1.08 GiB on this repository's 2-core CPU with TensorFlow 2.21, benchmarks/results/notebook_cost.md) and
-# nbgrader's own process beside it, rounded up. The one place to change when the notebook or the models change
+# inputs; 0.90 GiB on this repository's 2-core CPU with TensorFlow 2.21, benchmarks/results/notebook_cost.md) and
+# nbgrader's own process beside it, with a margin. The one place to change when the notebook or the models change
 # what it takes.
 WORKER_MEMORY_GB = 1.4
 
