@@ -194,7 +194,14 @@ with open("filler.bin", "wb") as f:  # fills the disk of its folder (2 GB at mos
 
 _FORK = """\
 import subprocess
-sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(1000)]  # the sandbox stops it near 500"""
+sleepers = []
+try:
+    while len(sleepers) < 1000:
+        sleepers.append(subprocess.Popen(["sleep", "60"]))
+except OSError:
+    pass  # the sandbox stops it near 500
+# XLA's compiler starts threads of its own: there are none left to start
+print(tf.function(lambda x: x + 1, jit_compile=True)(tf.ones(3)))  # noqa: F821 (the notebook's TensorFlow)"""
 
 
 def _hogging_feature_maps(model, layer_name, img):
@@ -306,9 +313,9 @@ CLASS = [
     Student("uma", "allocates 51 GB in her feature maps (MemoryError: that exercise only)",
             answers={"get_feature_maps": _hogging_feature_maps}, zero=("get_feature_maps",)),
     # After the last test, before the cells that draw the maps: a kernel that has used up its processes dies
-    # in the next cell that starts threads (TensorFlow does), on the second try too. Graded from what its
-    # hidden tests recorded, flagged, and shown in formgrader as his cells, unexecuted.
-    Student("vic", "starts a thousand processes after the last test, and his kernel dies",
+    # when TensorFlow starts threads (his own cell asks XLA for some), on the second try too. Graded from what
+    # its hidden tests recorded, flagged, and shown in formgrader as his cells, unexecuted.
+    Student("vic", "starts a thousand processes after the last test, then TensorFlow threads, and his kernel dies",
             edit=_insert_after("test_saliency_graphs", nbformat.v4.new_code_cell(_FORK)), flagged=True),
     Student("tia", "one mistake, upstream: prepare_image puts the channels first, so her saliency_graphs's "
             "visible test fails; saliency_graphs itself is right",
