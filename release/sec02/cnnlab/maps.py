@@ -59,8 +59,7 @@ def smoothgrad(model, images, classes, samples=20, noise=0.2, batch_size=32, see
     total = np.zeros_like(images)
     for _ in range(samples):
         noisy = images + sigma * rng.standard_normal(images.shape, dtype=np.float32)
-        for i in range(0, len(images), batch_size):
-            total[i:i + batch_size] += gradient(noisy[i:i + batch_size], chosen[i:i + batch_size]).numpy()
+        total += _batched(gradient, noisy, chosen, batch_size)
     return _scaled(total.max(axis=-1) / samples)
 
 
@@ -77,10 +76,13 @@ def gradcam(model, images, classes, layer_name, batch_size=32):
     ``tf.image.resize`` does), ``batch_size`` images at a time through one traced graph."""
     images = np.asarray(images, dtype=np.float32)
     chosen = tf.one_hot(np.asarray(classes), model.output_shape[-1])
-    cams_of = _gradcam_graph(model, layer_name)
-    cams = np.concatenate([cams_of(images[i:i + batch_size], chosen[i:i + batch_size]).numpy()
+    return _scaled(_batched(_gradcam_graph(model, layer_name), images, chosen, batch_size))
+
+
+def _batched(graph, images, chosen, batch_size):
+    """``graph(images, chosen)`` (one of the traced graphs below), ``batch_size`` images at a time, as one array."""
+    return np.concatenate([graph(images[i:i + batch_size], chosen[i:i + batch_size]).numpy()
                            for i in range(0, len(images), batch_size)])
-    return _scaled(cams)
 
 
 def _scaled(maps):
