@@ -6,7 +6,7 @@
   ``exercises/recording.full_float32``). An assignment's own code may set the first two for its students' kernels.
 * ``environment()``: nbgrader runs ``alembic`` from PATH when it creates a gradebook, so this Python's bin comes
   first; kernels draw with the notebook's inline backend, as a student's do, whatever the caller's shell chose.
-* ``run_nbgrader(...)``: ``python -m nbgrader`` with that environment; ``nbgrader_step(...)``, one that must succeed.
+* ``run_nbgrader(...)``: nbgrader (``nbgrader_command``) with that environment; ``nbgrader_step(...)``, one that must succeed.
 """
 import os
 import pathlib
@@ -34,8 +34,15 @@ def environment(**extra):
     return env
 
 
+# ``python -m nbgrader`` without jsonschema's optional IRI format checker: importing ``rfc3987_syntax`` builds its
+# grammar, about 0.9 s of the 2 s in which every nbgrader process starts (on 2 cores), once per submission graded,
+# for a format that no notebook schema uses. With the module blocked, jsonschema registers the others and goes on.
+NBGRADER = ("import runpy, sys; sys.modules['rfc3987_syntax'] = None; "
+            "runpy.run_module('nbgrader', run_name='__main__', alter_sys=True)")
+
+
 def nbgrader_command(*args):
-    return [sys.executable, "-m", "nbgrader", *args]
+    return [sys.executable, "-c", NBGRADER, *args]
 
 
 def run_nbgrader(*args, cwd, **run_options):

@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from assignments.sec02.exercises import gradcam, inputs, vanilla_saliency
+from assignments.sec02.exercises import gradcam, inputs, saliency_graphs, vanilla_saliency
 from autograder import catalogue, exercises, hidden, references, verify
 from autograder.exercises import judging, recording
 from sample_class import answers as variants
@@ -139,6 +139,25 @@ def test_map_margins_are_the_ones_written_beside_the_threshold(name):
         assert max(_map_differences(name, answer)) < 1e-4, answer.__name__
     for answer in variants.MISTAKES[name]:
         assert max(_map_differences(name, answer)) >= 0.38 > 2 * tolerance, answer.__name__
+
+
+def _smoothgrad_correlations(answer):
+    """Per case, the judge's lowest correlation over the classes (-1 for maps of the wrong shape)."""
+    out, expected = {}, references.load(SEC02, "saliency_graphs")
+    recording.record(SEC02.exercise("saliency_graphs"), answer, out)
+    lowest = []
+    for i in range(len(saliency_graphs.CASES)):
+        want, maps = expected[str(i)], np.asarray(out[str(i)])
+        lowest.append(min(judging.correlation(maps[c], want[c]) for c in range(len(want)))
+                      if maps.shape == want.shape else -1.0)
+    return lowest
+
+
+def test_smoothgrad_margins_are_the_ones_written_beside_the_threshold():
+    for answer in [ref.saliency_graphs] + variants.CORRECT["saliency_graphs"]:
+        assert min(_smoothgrad_correlations(answer)) >= 0.94 > saliency_graphs.MIN_R, answer.__name__
+    for answer in variants.MISTAKES["saliency_graphs"]:
+        assert min(_smoothgrad_correlations(answer)) < 0.45, answer.__name__
 
 
 def test_bilinear_conventions_differ_more_than_the_tolerance():
