@@ -17,7 +17,9 @@ MIN_R = 0.9
 # The exercises whose functions saliency_graphs calls: it is recorded with correct ones (``_correct_helpers``),
 # so that a mistake in those costs their own points only.
 CALLS = ("prepare_image", "model_modifier")
-CASES = [("cnn2", 1, False), ("cnn2", 2, True), ("regional", 3, False), ("regional", 0, True)]  # model, image, positive
+# (model, image, positive_gradients). Each mistake above is caught on one of them by a wide margin; a fourth
+# case (the regional model's positive gradients) caught none of them alone, for 0.4 s of every grading.
+CASES = [("cnn2", 1, False), ("cnn2", 2, True), ("regional", 3, False)]
 
 
 def cases():
