@@ -6,7 +6,8 @@
   ``exercises/recording.full_float32``). An assignment's own code may set the first two for its students' kernels.
 * ``environment()``: nbgrader runs ``alembic`` from PATH when it creates a gradebook, so this Python's bin comes
   first; kernels draw with the notebook's inline backend, as a student's do, whatever the caller's shell chose.
-* ``run_nbgrader(...)``: nbgrader (``nbgrader_command``) with that environment; ``nbgrader_step(...)``, one that must succeed.
+* ``run_nbgrader(...)``: nbgrader (``nbgrader_command``) with that environment; ``nbgrader_step(...)``, one that
+  must succeed.
 """
 import os
 import pathlib
