@@ -157,12 +157,9 @@ def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_d
 
 def compare_maps(assignment, records, expected, out_dir):
     """For each map exercise: the student's map of a grading image beside the expected one, and their difference."""
-    import matplotlib
+    from autograder import pictures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pictures = {}
+    drawn = {}
     for name in assignment.exercises:
         exercise = assignment.exercise(name)
         if not hasattr(exercise, "picture"):
@@ -171,22 +168,12 @@ def compare_maps(assignment, records, expected, out_dir):
         want = judging.rescaled(want)
         shown = value is not None and isinstance(value, np.ndarray) and value.shape == want.shape
         value = judging.rescaled(value) if shown else None
-        fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
         panels = [(expected[name]["image"], "grading image"), (value, "your map"), (want, "expected map"),
                   (None if value is None else np.abs(value - want), "difference")]
-        for axis, (image, title) in zip(ax, panels):
-            if image is None:
-                axis.text(0.5, 0.5, "no map", ha="center", va="center")
-            else:
-                axis.imshow(image, cmap=None if image.ndim == 3 else "jet", vmin=0, vmax=1)
-            axis.set_title(title)
-            axis.axis("off")
-        fig.suptitle(f"{name}, {exercise.PICTURED}")
         path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=72, bbox_inches="tight")
-        plt.close(fig)
-        pictures[name] = path.name
-    return pictures
+        pictures.row(panels, f"{name}, {exercise.PICTURED}").save(path)
+        drawn[name] = path.name
+    return drawn
 
 
 def main(argv=None):

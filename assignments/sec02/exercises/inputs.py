@@ -24,7 +24,21 @@ def models():
 
 
 def fresh_cnn2():
-    """An independent copy, so that an answer that edits the model it is given cannot affect the next call."""
+    """An independent copy, so that an answer that edits the model it is given cannot affect the next call.
+
+    Copied from a cnn2 loaded once and never handed out: a copy takes about half the time of a load (0.07 s
+    against 0.13 s on 2 cores), and a submission's grading takes seven.
+    """
+    import keras
+
+    pristine = _loaded_cnn2()
+    copy = keras.models.clone_model(pristine)
+    copy.set_weights(pristine.get_weights())
+    return copy
+
+
+@functools.cache
+def _loaded_cnn2():
     import keras
 
     return keras.models.load_model(RELEASE / "data" / "cnn2.keras")
