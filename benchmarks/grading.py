@@ -1,6 +1,6 @@
 """Benchmark: where one submission's grading time goes, on this machine.
 
-    python benchmarks/grading.py [--repeat 2]
+    python -m benchmarks.grading [--repeat 3]
 
 For the reference student's notebook (the release with every solution filled in), measures
 1. its bare execution with nbclient, top to bottom (no grading): the time a student waits;
@@ -100,7 +100,7 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     runs = []
     for _ in range(args.repeat):
