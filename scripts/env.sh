@@ -18,6 +18,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
   echo "$want" > "$stamp"
 fi
+# Every dask command run from .venv (a grading cluster's scheduler and workers) reads the course's settings there.
+install -D -m 644 "$ROOT/autograder/dask.yaml" "$ROOT/.venv/etc/dask/grading.yaml"
 # nbgrader calls alembic from PATH when it creates a gradebook: the venv's bin must come first.
 export PATH="$ROOT/.venv/bin:$PATH"
 # Read by TensorFlow at import time, also in every notebook kernel started from here
