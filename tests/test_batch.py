@@ -158,6 +158,20 @@ def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
     assert "did not finish within 30 s" in result.stdout
 
 
+def test_every_dask_command_from_the_venv_reads_the_courses_dask_settings():
+    """scripts/env.sh copies autograder/dask.yaml where a dask process started from .venv finds it."""
+    import yaml
+
+    wanted = yaml.safe_load((ROOT / "autograder" / "dask.yaml").read_text())["distributed"]
+    keys = {"distributed.admin.tick.interval": wanted["admin"]["tick"]["interval"],
+            "distributed.admin.system-monitor.interval": wanted["admin"]["system-monitor"]["interval"],
+            "distributed.worker.memory.monitor-interval": wanted["worker"]["memory"]["monitor-interval"]}
+    read = subprocess.run([sys.executable, "-c", "import sys, dask.config, distributed; "
+                           "print(*(dask.config.get(key) for key in sys.argv[1:]))", *keys],
+                          capture_output=True, text=True, check=True, cwd="/")
+    assert read.stdout.split() == list(keys.values()), "Dask's defaults, not the course's (see scripts/env.sh)"
+
+
 def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_path):
     scheduler_file = tmp_path / "scheduler.json"
     env = _env()
