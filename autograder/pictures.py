@@ -2,7 +2,7 @@
 
 The judge draws one such row per map exercise of every submission (``verify.compare_maps``). Drawn with
 matplotlib, the three rows cost about 1 s of each submission's grading on 2 cores (0.5 s to import pyplot,
-0.15 s a figure); drawn here, about 0.1 s. Maps keep matplotlib's "jet" colours.
+0.15 s a figure); drawn here, the whole judge takes 0.4 s instead of 1.3 s. Maps keep matplotlib's "jet" colours.
 """
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -17,7 +17,7 @@ WHITE, INK = (255, 255, 255), (34, 34, 34)
 
 def jet(values):
     """RGB colours in [0, 1] of values in [0, 1] (clipped; NaN as 0), as matplotlib's "jet" shows them."""
-    values = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0, 1)
+    values = _unit(values)
     return np.stack([np.interp(values, *zip(*points)) for points in JET], axis=-1)
 
 
@@ -44,8 +44,13 @@ def row(panels, heading):
 
 def _panel(picture):
     picture = np.asarray(picture)
-    rgb = jet(picture) if picture.ndim == 2 else np.clip(np.nan_to_num(picture[..., :3].astype(np.float64)), 0, 1)
+    rgb = jet(picture) if picture.ndim == 2 else _unit(picture[..., :3])
     return Image.fromarray(np.uint8(np.round(rgb * 255))).resize((PANEL, PANEL), Image.NEAREST)
+
+
+def _unit(values):
+    """Values as floats in [0, 1]: clipped, NaN as 0."""
+    return np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0, 1)
 
 
 def _centred(draw, centre, text, font):
