@@ -23,7 +23,7 @@ The cost model T(n, W) = setup + n x per_submission / W is fitted by least squar
 error is each run's distance from the fit, and the Dask run, not fitted, checks it on a cluster. From it come the
 estimates for 200 students on this machine and on k such machines. Everything goes to
 benchmarks/results/class_scale.{json,md} and the README's "How fast" paragraphs, all from the one JSON
-(``tests/test_build.py`` fails when they drift). About 2 hours on 2 cores at the default size.
+(``tests/test_build.py`` fails when they drift). About 1.5 hours on 2 cores at the default size.
 """
 import argparse
 import contextlib

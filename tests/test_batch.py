@@ -69,13 +69,17 @@ def _processes(*words):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 line = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                ours = f"CNNLAB_TEST_MARK={MARK}".encode() in f.read().split(b"\0")
+            ours = _environment(pid).get("CNNLAB_TEST_MARK") == MARK
         except OSError:
             continue
         if ours and all(word in line for word in words):
             found[int(pid)] = line
     return found
+
+
+def _environment(pid):
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return dict(item.decode(errors="replace").partition("=")[::2] for item in f.read().split(b"\0") if item)
 
 
 def _wait_for(condition, timeout=600, what="a condition"):
@@ -102,6 +106,9 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
 
     # A worker killed mid-submission: its nbgrader dies; the job is run again.
     victim = _wait_for(lambda: _processes("nbgrader", "autograde", "--student"), what="an autograde")
+    # Meanwhile, each grading kernel, in its sandbox, runs TensorFlow on one thread (ONE_CORE, autograder/job.py)
+    kernels = _wait_for(lambda: _processes("ipykernel_launcher"), what="a grading kernel")
+    assert all(_environment(pid).get("TF_NUM_INTRAOP_THREADS") == "1" for pid in kernels), kernels
     time.sleep(5)
     for pid in victim:
         os.kill(pid, signal.SIGKILL)
