@@ -45,8 +45,8 @@ VERIFY_READ = ("autograder", "assignments", "source/{name}/{name}.ipynb")
 # A grading job is one core's work (``--workers auto`` runs one job per core, a Dask worker is started with
 # ``--nthreads 1``): its kernel and its judge run TensorFlow on one thread. TensorFlow's default, a pool of one
 # thread per core in every process, oversubscribes the cores as soon as two jobs run side by side. Measured on
-# this repository's 2-core machine, 8 ordinary submissions, means of two runs: 2 workers took 153 s on one thread
-# against 163 s with the default; 1 worker took 271 s against 278 s.
+# this repository's 2-core machine, 8 ordinary submissions: on 2 workers, 153 s on one thread against 163 s with
+# the default (means of two runs each); on 1 worker, 271 s against 278 s (one run each).
 ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
