@@ -11,11 +11,12 @@
 Steps, all on nbgrader's own commands and gradebook: build the release (which registers the assignment),
 collect the submissions into ``submitted/`` (``collect.py``), grade each student whose submission is new or
 changed (``job.py``: nbgrader's autograde with the kernel in a sandbox, where the hidden test cells record
-the answers, then the judge outside the kernel), in parallel (``workers.py``), and write each result into the
-gradebook as it arrives (``gradebook.py``; this process is its only writer), with the judge's verdict as the
-score; export the grades to ``grades.csv`` and ``<assignment>_grades_by_exercise.csv`` (``reports.py``), write each
-student's feedback to ``feedback/<student>/<assignment>/report.html`` (``feedback.py``), and print a table of the
-class. With no ``--assignment``, each assignment of the course in turn.
+the answers, then the judge outside the kernel), in parallel (``workers.py``), the fullest notebooks first,
+and write each result into the gradebook as it arrives (``gradebook.py``; this process is its only writer),
+with the judge's verdict as the score; export the grades to ``grades.csv`` and
+``<assignment>_grades_by_exercise.csv`` (``reports.py``), write each student's feedback to
+``feedback/<student>/<assignment>/report.html`` (``feedback.py``), and print a table of the class. With no
+``--assignment``, each assignment of the course in turn.
 
 A student is done once ``autograded/<student>/<assignment>/verification/summary.json`` records their graded
 submission: a batch that is stopped, however, loses nothing done, and the next run grades the rest.
@@ -78,6 +79,32 @@ def submission_job(course, assignment, student, template):
     return student, files, template
 
 
+def fullest_first(jobs, assignment):
+    """The jobs, those whose notebook answers the most solution cells first, in their order otherwise.
+
+    Jobs are not all alike: a blank, unfinished or unreadable notebook grades quicker (on 2 workers on 2 cores,
+    the blank release took 19 s, a finished notebook about 30 s, a file that is not a notebook 3 s). Graded last,
+    they fill the end of the batch, where one worker would otherwise wait alone for the other's last notebook.
+    """
+    blank = {meta["grade_id"]: source for kind, meta, source in catalogue.cells(assignment.release_notebook)
+             if meta.get("solution")}
+
+    def answered(job):
+        try:
+            cells = json.loads(job[1][assignment.notebook])["cells"]
+            sources = {catalogue.grade_id(cell): _text(cell["source"]) for cell in cells
+                       if catalogue.grade_id(cell) in blank}
+        except Exception:  # noqa: BLE001 (no notebook, or not one: nothing to run)
+            return 0
+        return sum(source != blank[name] for name, source in sources.items())
+
+    return sorted(jobs, key=answered, reverse=True)  # stable: equals keep their order
+
+
+def _text(source):
+    return source if isinstance(source, str) else "".join(source)
+
+
 def write_graded(course, assignment, result):
     """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
     student = result["student"]
@@ -100,6 +127,7 @@ def write_graded(course, assignment, result):
     review_notes(autograded / assignment.notebook, summary["flags"])
     summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
+    summary["seconds"] = result["seconds"]  # nbgrader's autograde and the judge: what this student's grading cost
     write_atomically(reports.summary_path(course, assignment, student), json.dumps(summary, indent=2) + "\n")
     return summary
 
@@ -128,7 +156,7 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
     if not todo:
         return summaries
     template = gradebook.template_gradebook(assignment)
-    jobs = [submission_job(course, assignment, student, template) for student in todo]
+    jobs = fullest_first([submission_job(course, assignment, student, template) for student in todo], assignment)
     options["assignment"] = assignment.name  # a name: the job may run on another machine
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))

@@ -13,10 +13,10 @@ In one run, one configuration after the other, each in a fresh scratch course:
 4. the same class with ``--workers 2`` again: the Dask run is compared with the mean of the local runs just before
    and just after it, so that the machine's speed drifting over the hour does not count as Dask's cost, and the two
    local runs' difference shows how large that drift was.
-Each run records its wall time, the time per submission, the peak memory of one grading job (nbgrader with its
-kernel, or the judge: the proportional set size of its processes, each shared page split among those that map
-it, sampled every half second) and how many students got exactly the grade and flag
-written beside them. It also times one bare execution of the reference notebook and a regrading after one
+Each run records its wall time, the time per submission, the grading jobs' own time (summed), the peak memory
+of one grading job (nbgrader with its kernel, or the judge: the proportional set size of its processes, each shared
+page split among those that map it, sampled every half second) and how many students got exactly the grade and
+flag written beside them. It also times one bare execution of the reference notebook and a regrading after one
 student handed in again.
 
 The cost model T(n, W) = setup + n x per_submission / W is fitted by least squares to the three local runs; its
@@ -39,6 +39,7 @@ import tempfile
 import time
 
 import sample_class
+from autograder import catalogue, reports
 from autograder.environment import environment
 from benchmarks.grading import bare_execution
 from benchmarks.memory import PeakMemory
@@ -46,6 +47,7 @@ from benchmarks.memory import PeakMemory
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
+SEC02 = catalogue.get("sec02")  # the sample class's assignment
 CLASS_200 = 200  # a CS109B-sized class: what the README's estimate is for
 MACHINES = (1, 2, 4, 8)  # the cluster sizes the estimate is given for, in machines like this one
 
@@ -73,6 +75,13 @@ def fresh_course(folder, name, submitted):
     return course
 
 
+def job_seconds(course, ids):
+    """Every student's grading job (nbgrader's autograde and the judge, as the job timed them), summed: what the
+    jobs themselves cost, without the batch's own steps or a worker waiting for the last one."""
+    summaries = (json.loads(reports.summary_path(course, SEC02, student).read_text()) for student in ids)
+    return sum(sum(summary.get("seconds", {}).values()) for summary in summaries)
+
+
 def as_expected(course, ids):
     """How many students got exactly their expected points and flag: speed bought with wrong grades is no speed."""
     rows = sample_class.grades(course)
@@ -98,7 +107,7 @@ def grade_run(course, ids, name, workers, scheduler=None):
     command += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
     seconds, memory = timed(command, ROOT)
     return dict(name=name, submissions=len(ids), workers=workers, cluster="dask" if scheduler else "local",
-                wall_s=seconds, as_expected=as_expected(course, ids), **memory)
+                wall_s=seconds, jobs_s=job_seconds(course, ids), as_expected=as_expected(course, ids), **memory)
 
 
 @contextlib.contextmanager
@@ -244,6 +253,11 @@ def facts_text(result):
     one, two = runs[0], runs[1]
     text = (f"Bare execution of the reference notebook (nbclient, no grading): {result['bare_execution_s']:.1f} s. "
             f"On the sample class, 2 workers were {one['wall_s'] / two['wall_s']:.2f}x as fast as 1.")
+    if one.get("jobs_s") and two.get("jobs_s"):  # runs measured before the jobs were timed have no such figure
+        text += (f" Beside another, a grading job took {two['jobs_s'] / one['jobs_s']:.2f}x its time alone (every "
+                 f"student's autograde and judge, summed: {two['jobs_s']:.0f} s on 2 workers, {one['jobs_s']:.0f} s "
+                 "on 1); the rest of the distance from 2x is the batch's own steps and a worker waiting for the last "
+                 "job.")
     dask = [run for run in runs if run["cluster"] == "dask"]
     twins = [run["wall_s"] for run in runs
              if run["cluster"] == "local" and dask and run["submissions"] == dask[0]["submissions"]]

@@ -56,3 +56,17 @@ def test_the_class_table_gives_every_exercise_its_own_short_heading():
         headings = [reports.heading(exercise) for exercise in assignment.exercises]
         assert all(0 < len(h) <= 9 for h in headings) and len(set(headings)) == len(headings), headings
     assert reports.heading("receptive_field_answer") == "r_field?" and reports.heading("gradcam") == "gradcam"
+
+
+def test_the_fullest_notebooks_are_graded_first_so_the_quick_ones_fill_the_end_of_the_batch():
+    from autograder.grade import fullest_first
+    from autograder.notebooks import reference_notebook
+
+    blank, filled = SEC02.release_notebook.read_bytes(), reference_notebook(SEC02)
+    nb, release = json.loads(filled), json.loads(blank)
+    first = next(n for n, cell in enumerate(nb["cells"]) if cell["metadata"].get("nbgrader", {}).get("solution"))
+    nb["cells"][first]["source"] = release["cells"][first]["source"]  # one answer left as the release's stub
+    handed_in = {"dan": blank, "jo": b'{"cells": [{"cell_', "eve": json.dumps(nb).encode(), "ada": filled,
+                 "abe": None, "kim": filled}  # jo's file is not a notebook; abe handed in no notebook at all
+    jobs = [(name, {} if data is None else {SEC02.notebook: data}, b"") for name, data in handed_in.items()]
+    assert [job[0] for job in fullest_first(jobs, SEC02)] == ["ada", "kim", "eve", "dan", "jo", "abe"]
