@@ -17,7 +17,7 @@ import datetime
 import json
 import pathlib
 
-from autograder.catalogue import exercise_of, grade_id
+from autograder.catalogue import exercise_of, grade_id, source_text
 
 FLOOR = 20  # seconds: no cell is stopped sooner, however quick the reference's
 FACTOR = 10  # a correct cell may be this many times slower than the reference's
@@ -86,8 +86,7 @@ def _name(cell):
     cell_id = grade_id(cell)
     if cell_id:
         return f"the cell {cell_id}"
-    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    first = next((line.strip() for line in source_text(cell).splitlines() if line.strip()), "")
     return f"the cell that starts {first[:40]!r}"
 
 

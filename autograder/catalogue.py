@@ -89,6 +89,11 @@ def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def source_text(cell):
+    """A cell's source as one string: a notebook's JSON keeps it as a string or as a list of lines."""
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
 def test_cell(exercise):
     """The grade_id of the test cell that grades ``exercise``."""
     return f"test_{exercise}"
@@ -102,8 +107,7 @@ def exercise_of(cell_id):
 def cells(path):
     """(cell type, nbgrader metadata, source) of each cell of a notebook: plain JSON, quicker than nbformat."""
     for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        yield cell["cell_type"], cell["metadata"].get("nbgrader", {}), source
+        yield cell["cell_type"], cell["metadata"].get("nbgrader", {}), source_text(cell)
 
 
 def _read(path):

@@ -92,17 +92,13 @@ def fullest_first(jobs, assignment):
     def answered(job):
         try:
             cells = json.loads(job[1][assignment.notebook])["cells"]
-            sources = {catalogue.grade_id(cell): _text(cell["source"]) for cell in cells
+            sources = {catalogue.grade_id(cell): catalogue.source_text(cell) for cell in cells
                        if catalogue.grade_id(cell) in blank}
         except Exception:  # noqa: BLE001 (no notebook, or not one: nothing to run)
             return 0
         return sum(source != blank[name] for name, source in sources.items())
 
     return sorted(jobs, key=answered, reverse=True)  # stable: equals keep their order
-
-
-def _text(source):
-    return source if isinstance(source, str) else "".join(source)
 
 
 def write_graded(course, assignment, result):
