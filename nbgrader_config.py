@@ -25,6 +25,9 @@ c.HTMLExporter.extra_template_basedirs.prepend([str(ROOT / "formgrader_templates
 # Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here"]
 
+# `nbgrader export` (grades.csv) quotes its fields and starts no spreadsheet formula (autograder/export.py).
+c.ExportApp.plugin_class = "autograder.export.CsvExport"
+
 # Each cell's time limit. The batch (autograder/job.py) names a table of limits in CNNLAB_CELL_BUDGETS: each
 # cell gets 10 times the reference notebook's time for it on the grading machine, at least 20 s, and a cell
 # the student added 30 s (autograder/budgets.py), so an endless loop is stopped in seconds. Without the table
@@ -47,6 +50,3 @@ c.IgnorePattern.pattern = (
     r"|.*/site-packages/(?:tensorflow|keras|tf_keras_vis|absl)/.*Warning: "
     r"|.*RuntimeWarning: More than \d+ figures have been opened)"
 )
-
-# `python -m autograder.grade --zip FILE`: nbgrader zip_collect reads <student>_<assignment>.ipynb files.
-c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>[^/]+\.ipynb)$"

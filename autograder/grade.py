@@ -2,7 +2,7 @@
 
     python -m autograder.grade                      # the embedded sample class
     python -m autograder.grade --submissions DIR    # a class in nbgrader's layout: DIR/<student>/<assignment>/<notebook>
-    python -m autograder.grade --zip FILE.zip       # a zip of <student>_<notebook> files (nbgrader zip_collect)
+    python -m autograder.grade --zip FILE.zip       # a zip of <student>_<notebook> files (autograder/collect.py)
     options: --assignment NAME (default: every assignment of the course that has submissions),
              --workers N or auto (the default: one per core, as many as the free memory holds),
              --scheduler tcp://HOST:8786 (a Dask cluster), --students a,b,
@@ -38,7 +38,7 @@ import sys
 from autograder import InfrastructureError, catalogue, collect, feedback, gradebook, reports, sandbox, workers
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
-from autograder.notebooks import review_notes
+from autograder.notebooks import make_safe, review_notes
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # of the release, copied beside each graded notebook
@@ -73,10 +73,10 @@ def done_before(course, assignment, student):
 
 def submission_job(course, assignment, student, template):
     """The arguments of one grading job (``job.grade_submission``): the student, the files they handed in, the
-    empty gradebook."""
-    folder = course / "submitted" / student / assignment.name
-    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "expected.json"}
-    return student, files, template
+    empty gradebook; and notes on what in their folder is not a file of theirs (``collect.handed_in``)."""
+    files, notes = collect.handed_in(course / "submitted" / student / assignment.name)
+    files.pop("expected.json", None)  # the sample class's expected grade, beside its notebook
+    return (student, files, template), notes
 
 
 def fullest_first(jobs, assignment):
@@ -120,7 +120,9 @@ def write_graded(course, assignment, result):
         (checked / name).write_bytes(data)
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
     summary = gradebook.reconcile(course, assignment, student, result["verdict"], result["notes"])
-    review_notes(autograded / assignment.notebook, summary["flags"])
+    if (autograded / assignment.notebook).exists():  # what formgrader shows the TA
+        make_safe(autograded / assignment.notebook)
+        review_notes(autograded / assignment.notebook, summary["flags"])
     summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
     summary["seconds"] = result["seconds"]  # nbgrader's autograde and the judge: what this student's grading cost
@@ -139,12 +141,17 @@ def write_not_graded(course, assignment, student, error):
 
 
 def grade_class(course, assignment, students, force=False, workers_count=1, scheduler=None, **options):
-    """Grade every student whose submission of ``assignment`` is new or changed; return everyone's summary, by name."""
+    """Grade every student whose submission of ``assignment`` is new or changed; return everyone's summary, by name.
+
+    ``students``: {student: notes of the collection} (``collect.py``), which flag that student's submission.
+    """
     summaries = {}
     todo = []
     for student in students:
         before = None if force else done_before(course, assignment, student)
-        if before is not None and "error" not in before and "faults" not in before:
+        # Graded before, as it is now: unless the grader failed on it, or its collection has something new to say
+        if (before is not None and "error" not in before and "faults" not in before
+                and set(students[student]) <= set(before["flags"])):
             summaries[student] = before
             print(f"unchanged: {student}", flush=True)
         else:
@@ -152,11 +159,18 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
     if not todo:
         return summaries
     template = gradebook.template_gradebook(assignment)
-    jobs = fullest_first([submission_job(course, assignment, student, template) for student in todo], assignment)
+    jobs, notes = [], {}
+    for student in todo:
+        job, skipped = submission_job(course, assignment, student, template)
+        jobs.append(job)
+        notes[student] = students[student] + skipped
+    jobs = fullest_first(jobs, assignment)
     options["assignment"] = assignment.name  # a name: the job may run on another machine
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))
     for student, result, error in runs:
+        if error is None:
+            result["notes"] = notes[student] + result["notes"]
         summaries[student] = (write_graded(course, assignment, result) if error is None
                               else write_not_graded(course, assignment, student, error))
         print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
@@ -177,7 +191,8 @@ def assignments(args):
 
 
 def collect_students(course, assignment, args):
-    """The students of ``assignment`` to grade, collected into the course's submitted/ (``collect.py``)."""
+    """The students of ``assignment`` to grade, collected into the course's submitted/ (``collect.py``), with the
+    notes of their collection: {student: notes}."""
     if args.submissions:
         students = collect.from_folder(course, assignment, args.submissions)
     elif args.zip:
@@ -186,7 +201,7 @@ def collect_students(course, assignment, args):
         students = collect.from_sample_class(course, assignment)
     if args.students:
         wanted = set(args.students.split(","))
-        students = [s for s in students if s in wanted]
+        students = {s: notes for s, notes in students.items() if s in wanted}
     return students
 
 

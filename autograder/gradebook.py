@@ -69,7 +69,7 @@ def reconcile(course, assignment, student, verdict, notes):
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    flags = list(notes) + [f"notebook {item}" for item in verdict["suspicious"]]
+    flags = list(notes) + [f"notebook {item}" for item in verdict["suspicious"]] + verdict["tampered"]
     exercises, notebook = {}, assignment.name  # nbgrader names a notebook by its file's stem
     with Gradebook(db_url(course)) as gb:
         grades = {}

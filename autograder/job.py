@@ -1,8 +1,10 @@
 """Grade one submission: the unit of work of a grading worker, on this machine or on another one.
 
 ``grade_submission`` takes the student's files and an empty gradebook (bytes) and returns what the
-grading gave (a dict of plain values and bytes): it builds a private course folder in a temporary
-directory, runs nbgrader's ``autograde`` there with the student's kernel in the sandbox
+grading gave (a dict of plain values and bytes). In a process of its own (``python -m autograder.job``), it
+builds a private course folder, on memory file systems that no other process sees (``PRIVATE_MB``), where the
+submission is graded under the job's own name for the student (``STUDENT``), runs nbgrader's ``autograde`` there
+with the student's kernel in the sandbox
 (``autograder/sandbox.py``), where the hidden test cells record what each answer returns on the grading
 inputs (``autograder/hidden.py``), then the judge (``autograder/verify.py``), which runs no student code,
 and reads the scores back from its private gradebook. Each cell runs under its own time limit, from the
@@ -20,6 +22,7 @@ import hashlib
 import json
 import os
 import pathlib
+import pickle
 import shutil
 import signal
 import subprocess
@@ -29,7 +32,7 @@ import threading
 import time
 
 from autograder import InfrastructureError, budgets, catalogue, gradebook, sandbox
-from autograder.environment import environment, nbgrader_command
+from autograder.environment import TENSORFLOW, environment, nbgrader_command
 from autograder.hidden import RECORDS
 from autograder.notebooks import head, reference_notebook, restore_test_cells, unreadable
 
@@ -48,6 +51,12 @@ VERIFY_READ = ("autograder", "assignments", "source/{name}/{name}.ipynb")
 # this repository's 2-core machine, 8 ordinary submissions: on 2 workers, 153 s on one thread against 163 s with
 # the default (means of two runs each); on 1 worker, 271 s against 278 s (one run each).
 ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+# The variables of the grader's environment that its sandboxed processes keep (beyond sandbox.ENVIRONMENT): the
+# settings above and where the records go. Named one by one: nothing else of the grader's reaches a student's code.
+SANDBOX_ENV = (*TENSORFLOW, *ONE_CORE, RECORDS)
+# The name a submission is graded under in its private course, whatever the student's id: nbgrader reads an id on
+# its command line as an option when it starts with "-", strips its spaces, and globs it; this one it takes as is.
+STUDENT = "student"
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
 SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
 
@@ -74,40 +83,81 @@ def grade_submission(student, files, template, assignment, sandboxed=True, limit
     ``template`` (an empty gradebook's bytes that knows it).
 
     ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds.
+    What the machine prepares once (the assignment's data, the reference answers, the cells' time limits) is
+    done here; the grading itself runs in a process of its own (``grade_privately``).
     """
-    limits, assignment = limits or {}, catalogue.get(assignment)
-    notebook_name = assignment.notebook
+    limits, graded = limits or {}, catalogue.get(assignment)
     _remove_leftovers()
-    references = _warm(assignment)
-    cell_limits = _cell_budgets(assignment, references, template, sandboxed, limits)
+    references = _warm(graded)
+    cell_limits = _cell_budgets(graded, references, template, sandboxed, limits)
+    job = {"files": files, "template": template, "assignment": assignment, "sandboxed": sandboxed, "limits": limits,
+           "timeout": timeout, "references": references, "cell_limits": cell_limits}
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
-        course = _private_course(pathlib.Path(tmp), assignment, student, files, template)
-        submitted = course / "submitted" / student / assignment.name
-        notes = restore_test_cells(submitted / notebook_name, assignment)
-        start = time.perf_counter()
-        notes += run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_limits)
-        autograded = course / "autograded" / student / assignment.name
-        if not (autograded / notebook_name).exists():
-            notes += stand_in(course, assignment, student, sandboxed, limits, timeout)
-        notebook = autograded / notebook_name if (autograded / notebook_name).exists() else submitted / notebook_name
-        judged = time.perf_counter()
-        verdict, pictures = run_judge(course, assignment, notebook, references, sandboxed, limits)
-        seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
-        stopped = stopped_cells(notebook, cell_limits)
-        notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
-        # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
-        timed = {exercise for exercise, _ in stopped}
-        notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
-        result = gradebook.scores(course, assignment, student)
-        result.update(student=student, submission=digest(files.get(notebook_name, b"")), notes=notes, verdict=verdict,
-                      seconds=seconds, stopped=[text for _, text in stopped], pictures=pictures,
-                      files={name: (autograded / name).read_bytes() for name in (notebook_name, "timestamp.txt")
-                             if (autograded / name).exists()})
-        return result
+        tmp = pathlib.Path(tmp)
+        (tmp / "job.pickle").write_bytes(pickle.dumps(job))
+        # Room for the notebook run three times over (autograde, then a second try and a page if the kernel dies)
+        code, output = _run([sys.executable, "-m", "autograder.job", str(tmp)], ROOT, environment(),
+                            3 * timeout + VERIFY_TIMEOUT + 600)
+        if code is None or code < 0:
+            raise InfrastructureError(f"the grading job was {'killed' if code else 'out of time'}: {output[-500:]}")
+        result = pickle.loads((tmp / "result.pickle").read_bytes()) if code == 0 else {"error": output[-500:]}
+    if "error" in result:
+        raise InfrastructureError(f"the grading job failed: {result['error']}")
+    result.update(student=student, submission=digest(files.get(graded.notebook, b"")))
+    return result
+
+
+# Where a job grades, when its students' code runs in the sandbox: memory file systems that only its own processes
+# see, so that whatever the kernel writes (its records, its runtime folder) is bounded and never reaches the disk.
+# The course holds the submission, nbgrader's copy of it and the gradebook; a correct answer records a few MB.
+PRIVATE_MB = {"course": 1024, "course/records": 256, "course/runtime": 64}
+
+
+def main(folder):
+    """The process of one job (``grade_submission``): ``folder``/job.pickle in, ``folder``/result.pickle out."""
+    folder = pathlib.Path(folder)
+    job = pickle.loads((folder / "job.pickle").read_bytes())
+    if job["sandboxed"]:
+        sandbox.private_scratch({str(folder / path): size for path, size in PRIVATE_MB.items()})
+    try:
+        result = grade_privately(folder / "course", **job)
+    except InfrastructureError as err:
+        result = {"error": str(err)}
+    (folder / "result.pickle").write_bytes(pickle.dumps(result))  # read once this process has ended
+
+
+def grade_privately(course, files, template, assignment, sandboxed, limits, timeout, references, cell_limits):
+    """What ``grade_submission`` returns but the student's id, from a private course in the folder ``course``,
+    where the submission is ``STUDENT``'s."""
+    assignment = catalogue.get(assignment)
+    notebook_name = assignment.notebook
+    course = _private_course(course, assignment, STUDENT, files, template)
+    submitted = course / "submitted" / STUDENT / assignment.name
+    notes = restore_test_cells(submitted / notebook_name, assignment)
+    start = time.perf_counter()
+    notes += run_notebook(course, assignment, STUDENT, sandboxed, limits, timeout, cell_limits)
+    autograded = course / "autograded" / STUDENT / assignment.name
+    if not (autograded / notebook_name).exists():
+        notes += stand_in(course, assignment, STUDENT, sandboxed, limits, timeout)
+    notebook = autograded / notebook_name if (autograded / notebook_name).exists() else submitted / notebook_name
+    judged = time.perf_counter()
+    verdict, pictures = run_judge(course, assignment, notebook, references, sandboxed, limits)
+    seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
+    stopped = stopped_cells(notebook, cell_limits)
+    notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
+    # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
+    timed = {exercise for exercise, _ in stopped}
+    notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
+    result = gradebook.scores(course, assignment, STUDENT)
+    result.update(notes=notes, verdict=verdict, seconds=seconds, stopped=[text for _, text in stopped],
+                  pictures=pictures, files={name: (autograded / name).read_bytes()
+                                            for name in (notebook_name, "timestamp.txt") if (autograded / name).exists()})
+    return result
 
 
 def _private_course(course, assignment, student, files, template):
     """A course folder of one's own in ``course``, with ``files`` as the student's submission."""
+    course.mkdir(exist_ok=True)
     (course / "gradebook.db").write_bytes(template)
     (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
     submitted = course / "submitted" / student / assignment.name
@@ -269,8 +319,7 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     command += [] if execute else ["--Execute.enabled=False"]
     records = course / "records"
     for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
-        shutil.rmtree(folder, ignore_errors=True)
-    records.mkdir(exist_ok=True)
+        _empty(folder)
     env = environment(**ONE_CORE, **{RECORDS: str(records)})
     if cell_limits:
         env[budgets.CELL_BUDGETS] = str(cell_limits)  # read by nbgrader_config.py
@@ -291,14 +340,26 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, assignment, student, output)}"]
 
 
+def _empty(folder):
+    """``folder``, made and emptied (it may be a mount point: emptied, not removed), and the grader's again: the
+    last run's sandbox gave it to its own student uid, which the next sandbox's is not."""
+    folder.mkdir(exist_ok=True)
+    for item in folder.iterdir():
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
+    os.chown(folder, os.geteuid(), os.getegid())
+
+
 def _sandboxed_kernel(course, assignment, limits):
     """A 'python3' kernelspec, found before the real one, that starts the kernel inside the sandbox."""
     runtime = course / "runtime"
-    runtime.mkdir()
     data = {variable: str(folder) for variable, folder in assignment.grading.kernel_data().items()}
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     read = [str(ROOT / p.format(name=assignment.name)) for p in KERNEL_READ] + list(data.values())
-    argv = sandbox.wrap(kernel, read=read, write=[str(runtime), str(course / "records")], **limits)
+    argv = sandbox.wrap(kernel, read=read, write=[str(runtime), str(course / "records")],
+                        env=[*SANDBOX_ENV, *data], **limits)
     spec = course / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
@@ -319,7 +380,7 @@ def run_judge(course, assignment, notebook, references, sandboxed, limits):
     if sandboxed:
         read = [str(ROOT / p.format(name=assignment.name)) for p in VERIFY_READ] + [str(references), str(notebook),
                                                                                   str(records)]
-        command = sandbox.wrap(command, read=read, write=[str(out)], **limits)
+        command = sandbox.wrap(command, read=read, write=[str(out)], env=SANDBOX_ENV, **limits)
     # Not from `out`: the sandbox's working folder is a copy.
     code, output = _run(command, empty, environment(**ONE_CORE), VERIFY_TIMEOUT)
     if code is not None and code < 0:
@@ -366,3 +427,5 @@ def _why(course, assignment, student, output):
     return (lines or ["see nbgrader's log"])[-1][:300]
 
 
+if __name__ == "__main__":
+    main(sys.argv[1])

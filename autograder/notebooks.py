@@ -1,7 +1,8 @@
 """What the grader does to notebooks around nbgrader's own steps: the reference notebook that times the cells,
 test cells put back where a student deleted them, pages headed by a note for formgrader (a stand-in, the reasons
-for review), and why a file is not a notebook."""
+for review), the graded notebook made safe to show in the TA's browser, and why a file is not a notebook."""
 import nbformat
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 
 from autograder import catalogue
 
@@ -65,3 +66,25 @@ def review_notes(notebook, flags):
     """Heads the graded notebook, which formgrader shows, with the reasons for review (if any)."""
     if flags and notebook.exists():
         head(notebook, "**Flagged for review by the grader.**\n\n" + "\n".join(f"- {flag}" for flag in flags))
+
+
+class SafeForBrowser(SanitizeHTML):
+    """nbconvert's sanitiser, allowing what the course's own markdown uses (figures, the exercise boxes, tables).
+
+    formgrader renders the graded notebook into the TA's page, logged in: nbgrader's template shows markdown cells'
+    HTML as it is, so a student's ``<script>`` or ``<img onerror=...>`` would run with the TA's session. Anything
+    not allowed here is shown as text, escaped, so the TA sees what was tried; script outputs are dropped.
+    """
+
+    tags = ["a", "abbr", "b", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3", "h4", "h5",
+            "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "summary", "sup",
+            "table", "tbody", "td", "th", "thead", "tr", "ul"]
+    attributes = {"a": ["href", "title"], "img": ["src", "alt", "width", "height"], "div": ["class"],
+                  "span": ["class"], "td": ["align"], "th": ["align"]}
+
+
+def make_safe(path):
+    """Sanitise the notebook at ``path`` in place for formgrader (``SafeForBrowser``)."""
+    nb = nbformat.read(path, as_version=4)
+    SafeForBrowser().preprocess(nb, {})
+    nbformat.write(nb, path)

@@ -57,10 +57,18 @@ def folder(assignment):
 
 def load(assignment, name, where=None):
     """The expected values of exercise ``name`` of ``assignment``, computed first if they are not there yet."""
-    where = pathlib.Path(where) if where else folder(assignment)
+    return _kept(where or folder(assignment), name, lambda: compute(assignment, name))
+
+
+def load_recorded(assignment, name, where=None):
+    """The reference's answer to ``name`` as its hidden test records it (``recorded``), recorded first if need be."""
+    return _kept(where or folder(assignment), recorded(name), lambda: record_reference(assignment, name))
+
+
+def _kept(where, name, make):
     values = judging.load(where, name)
     if values is None:
-        values = compute(assignment, name)
+        values = make()
         recording.save(where, name, values)
     return values
 
@@ -72,10 +80,24 @@ def compute(assignment, name):
     return assignment.exercise(name).expected(reference)
 
 
+def recorded(name):
+    """The name under which the reference's own answer to ``name`` is kept as its hidden test records it: the keys,
+    types and shapes that a record of the exercise can have (``judging.well_formed``)."""
+    return f"{name}.recorded"
+
+
+def record_reference(assignment, name):
+    set_tensorflow_defaults()
+    reference, out = importlib.import_module(f"solutions.{assignment.name}"), {}
+    recording.record(assignment.exercise(name), getattr(reference, name), out)
+    return out
+
+
 def compute_all(assignment):
     where = folder(assignment)
     for name in assignment.exercises:
         load(assignment, name, where)
+        load_recorded(assignment, name, where)
     return where
 
 

@@ -6,6 +6,20 @@ import json
 import pathlib
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def spreadsheet_safe(value):
+    """A CSV field that a spreadsheet shows as text: one that would begin a formula (a student's id or name such as
+    ``=2+3`` or ``@SUM(...)``) gets a leading ``'``, as OWASP advises. Numbers stay numbers."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
+
+
+def as_given(field):
+    """The value that ``spreadsheet_safe`` wrote as ``field``."""
+    return field[1:] if field.startswith("'") and field[1:].startswith(FORMULA) else field
+
+
 def verification_folder(course, assignment, student):
     """Where the batch keeps what it checked of a student's submission: the summary, verdict and maps."""
     return pathlib.Path(course) / "autograded" / student / assignment.name / "verification"
@@ -30,7 +44,8 @@ def write_csv(course, assignment):
         writer.writerow(["student", *assignment.exercises, "autograded", "flagged"])
         for s in summaries:
             points = [s["exercises"][name]["points"] for name in assignment.exercises]
-            writer.writerow([s["student"], *(f"{p:g}" for p in points), f"{sum(points):g}", "yes" if s["flags"] else ""])
+            writer.writerow([spreadsheet_safe(s["student"]), *(f"{p:g}" for p in points), f"{sum(points):g}",
+                             "yes" if s["flags"] else ""])
 
 
 def heading(name, width=9):

@@ -1,6 +1,6 @@
 """Run one command where a student's code can do no harm: the sandbox of every graded kernel and check.
 
-    python autograder/sandbox.py [--read PATH]... [--write PATH]... [--memory-mb N] [--disk-mb N]
+    python autograder/sandbox.py [--read PATH]... [--write PATH]... [--env NAME]... [--memory-mb N] [--disk-mb N]
                                  [--processes N] -- COMMAND...
 
 Plain Linux namespaces, nothing to install. The command runs as uid 1000 in its own user, mount, PID, IPC and
@@ -20,10 +20,15 @@ CAP_SETUID), and the grader's own uid otherwise (an unprivileged user namespace 
 * **leftovers**: when the command ends, or the sandbox is killed, every process in it is killed.
 * **privileges**: none: no capability after exec, ``no_new_privs`` (no setuid program gains any), a session
   keyring of its own (not the grader's keys).
+* **environment**: only the variables named in ``ENVIRONMENT`` and by ``--env``, by their exact names: a grader's
+  tokens (``JPY_API_TOKEN``, ``TF_TOKEN_...``, ``LANGSMITH_API_KEY``) never reach the command, whatever they are
+  called.
 
 Why not bubblewrap: unprivileged, it uses the very same namespaces, and it would still need this file for what
 it does not do (the size-limited private copy of the working folder, the memory and process limits, the
 separate uid as root), so it would add a second mechanism and a package to install, and take nothing away.
+``private_scratch`` gives a grading job memory file systems that only its own processes see, for its private
+course: what a kernel writes in its records and runtime folders is bounded there and never reaches the disk.
 ``available()`` says which sandbox this machine gets, or why none (not Linux, or unprivileged user namespaces
 switched off); ``python -m autograder.grade --no-sandbox`` grades without it.
 This file runs as a script (it is the command of the graded kernel), so it imports nothing of the course.
@@ -45,17 +50,21 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"
 DEVICES = ("null", "zero", "full", "random", "urandom")
 UNSHARE = "unshare (user namespaces switched off? sysctl user.max_user_namespaces)"
 DEFAULTS = {"memory_mb": 6144, "disk_mb": 512, "processes": 512}
-# The environment variables the command keeps: what Python, Jupyter and TensorFlow need, no one's secrets.
-ENVIRONMENT = ("PATH", "LANG", "LC_", "TZ", "TERM", "PYTHON", "JPY_", "TF_", "KERAS_", "CNNLAB_", "OMP_", "MPLBACKEND",
-               "NVIDIA_TF32_OVERRIDE")
+# The environment variables every command keeps, by exact name (never by prefix: a prefix also passes on whatever
+# secret happens to share it): the locale, and what Python, a Jupyter kernel and numpy's threads read. The caller
+# names the rest (``--env``): the settings of its own that the command needs.
+ENVIRONMENT = frozenset({"PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "PYTHONHASHSEED",
+                         "PYTHONIOENCODING", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "JPY_PARENT_PID",
+                         "OMP_NUM_THREADS", "MPLBACKEND"})
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def wrap(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEFAULTS["disk_mb"],
+def wrap(command, read=(), write=(), env=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEFAULTS["disk_mb"],
          processes=DEFAULTS["processes"]):
-    """The command line that runs ``command`` in the sandbox, in the folder it is started from."""
-    options = [f"--read={p}" for p in read] + [f"--write={p}" for p in write]
+    """The command line that runs ``command`` in the sandbox, in the folder it is started from; ``env``: the names
+    of the variables it keeps beyond ``ENVIRONMENT``."""
+    options = [f"--read={p}" for p in read] + [f"--write={p}" for p in write] + [f"--env={name}" for name in env]
     options += [f"--memory-mb={memory_mb}", f"--disk-mb={disk_mb}", f"--processes={processes}"]
     return [sys.executable, os.path.abspath(__file__), *options, "--", *command]
 
@@ -87,7 +96,7 @@ def _mount(source, target, fstype=None, flags=0, data=None):
                        data and data.encode()), f"mount {target}")
 
 
-def run(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEFAULTS["disk_mb"],
+def run(command, read=(), write=(), env=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEFAULTS["disk_mb"],
         processes=DEFAULTS["processes"]):
     """Turn this process into the sandbox, run ``command`` in it from the current folder, return its exit code."""
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")  # die with whoever started us
@@ -112,12 +121,34 @@ def run(command, read=(), write=(), memory_mb=DEFAULTS["memory_mb"], disk_mb=DEF
     init = os.fork()
     if init == 0:
         try:
-            _init(command, cwd, sources, writable, memory_mb, disk_mb, processes)
+            _init(command, cwd, sources, writable, ENVIRONMENT | set(env), memory_mb, disk_mb, processes)
         except BaseException as err:  # noqa: B902 (report any failure to set up, never run unconfined)
             print(f"sandbox: {err}", file=sys.stderr)
             os._exit(125)
     _, status = os.waitpid(init, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def private_scratch(folders):
+    """From now on, this process and every process it starts see at each of ``folders`` ({path: size in MB}, a
+    folder before the folders inside it) a memory file system of that size, which no other process sees: what is
+    written there never reaches the disk, and goes when the last of them ends.
+
+    A mount namespace of its own (in a user namespace mapping the grader's own uid when it is not root, where only
+    that gives the right to mount). Call it before the process starts a thread: unshare refuses to a threaded one.
+    """
+    if os.geteuid() == 0:
+        _check(_libc.unshare(CLONE_NEWNS), UNSHARE)
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), UNSHARE)
+        for name, line in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(line)
+    _mount(None, "/", flags=MS_REC | MS_PRIVATE)  # nothing mounted here shows outside
+    for path, size in folders.items():
+        os.makedirs(path, exist_ok=True)
+        _mount("scratch", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=755")
 
 
 def _map_as_root(flags):
@@ -147,7 +178,7 @@ def _read_paths(read):
     return paths | {os.path.abspath(p) for p in read if os.path.exists(p)}
 
 
-def _init(command, cwd, sources, writable, memory_mb, disk_mb, processes):
+def _init(command, cwd, sources, writable, kept, memory_mb, disk_mb, processes):
     """PID 1 of the sandbox: build its root, start the command, reap, and take everything down with it."""
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     _mount(None, "/", flags=MS_REC | MS_PRIVATE)
@@ -175,7 +206,7 @@ def _init(command, cwd, sources, writable, memory_mb, disk_mb, processes):
     if child == 0:
         _become_student(memory_mb, processes, disk_mb)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        env = {k: v for k, v in os.environ.items() if k.startswith(ENVIRONMENT)}
+        env = {k: v for k, v in os.environ.items() if k in kept}
         env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
         if "JPY_PARENT_PID" in env:  # a kernel: its parent's pid outside means nothing here (the sandbox dies with it)
             env["JPY_PARENT_PID"] = "1"
@@ -250,6 +281,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--read", action="append", default=[], help="a path to show, read-only, at the same place")
     parser.add_argument("--write", action="append", default=[], help="a real folder the command may change")
+    parser.add_argument("--env", action="append", default=[], help="an environment variable it keeps, by its name")
     parser.add_argument("--memory-mb", type=int, default=DEFAULTS["memory_mb"])
     parser.add_argument("--disk-mb", type=int, default=DEFAULTS["disk_mb"])
     parser.add_argument("--processes", type=int, default=DEFAULTS["processes"])
@@ -258,7 +290,7 @@ def main(argv=None):
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
-    return run(command, read=args.read, write=args.write, memory_mb=args.memory_mb, disk_mb=args.disk_mb,
+    return run(command, read=args.read, write=args.write, env=args.env, memory_mb=args.memory_mb, disk_mb=args.disk_mb,
                processes=args.processes)
 
 

@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from autograder import catalogue
+from autograder import catalogue, references
 from autograder.exercises import judging
 from autograder.hidden import RECORDS
 
@@ -104,19 +104,22 @@ def _suspicious_node(node):
 
 # --- judging the records ------------------------------------------------------------------------
 
-def judge(assignment, name, record, expected, error=None):
-    """{"passed", "message"} of the record of exercise ``name`` of ``assignment``, and "fault" when the grader itself failed on it.
+def judge(assignment, name, record, expected, reference_record, error=None):
+    """{"passed", "message"} of the record of exercise ``name`` of ``assignment``, "tampered" when the student's code
+    wrote the record, and "fault" when the grader itself failed on it.
 
-    ``error``: what its test cell ended with, if anything. A wrong answer raises AssertionError in the judge;
-    any other exception, on a record the recorders could have written, is the grader's own failure: no
-    points are taken for it, the submission is flagged and graded again by the next run.
+    ``reference_record``: what the reference's answer recorded, by the same recorder: the keys, types and shapes a
+    record can have. ``error``: what its test cell ended with, if anything. A wrong answer raises AssertionError in
+    the judge; any other exception, on a record shaped like the reference's, is the grader's own failure: no
+    points are taken for it, the submission is flagged and graded again by the next run. On a record shaped
+    otherwise, the answer is what the judge could not take: it is wrong.
     """
     if record is None:
         return {"passed": False, "message": f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"}
-    if not judging.well_formed(record):
-        return {"passed": False, "message": "its record is not one the grader writes: the notebook's own code wrote it"}
-    if record.get(judging.TF32, False):
-        return {"passed": False, "message": NOT_JUDGED, "fault": "the answer was recorded with TF32 on"}
+    why = judging.well_formed(record, reference_record)
+    if why:
+        return {"passed": False, "message": f"its record is not one the grader writes: {why}",
+                "tampered": f"{name}: the notebook's own code wrote its record ({why})"}
     try:
         assignment.exercise(name).judge(record, expected)
         return {"passed": True, "message": ""}
@@ -124,6 +127,9 @@ def judge(assignment, name, record, expected, error=None):
         message = str(err) or "wrong answer"
         return {"passed": False, "message": f"{message} (its test cell ended with {error})" if error else message}
     except Exception as err:  # noqa: BLE001 (the judge's own failure, whatever it is)
+        if not judging.shaped_like(record, reference_record):
+            return {"passed": False, "message": "the answer is not of the type or shape the exercise asks for "
+                                                f"({type(err).__name__}: {err})"[:300]}
         return {"passed": False, "message": NOT_JUDGED, "fault": f"{type(err).__name__}: {err}"[:300]}
 
 
@@ -135,21 +141,27 @@ def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_d
     except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
         message = f"the notebook could not be read ({type(err).__name__})"
         return {"exercises": {name: {"passed": False, "message": message} for name in assignment.exercises},
-                "suspicious": [], "stopped": [], "float32": [], "pictures": {}}
+                "suspicious": [], "tampered": [], "stopped": [], "float32": [], "pictures": {}}
     verdict, records, expected, stopped = {}, {}, {}, []
     for name in assignment.exercises:
         expected[name] = judging.load(references_dir, name)
-        if expected[name] is None:
+        reference_record = judging.load(references_dir, references.recorded(name))
+        if expected[name] is None or reference_record is None:
             raise FileNotFoundError(f"no reference answers for {name} in {references_dir}")
         try:
             records[name] = judging.load(records_dir, name)
-        except Exception as err:  # noqa: BLE001 (a file the student's code may have written)
-            records[name] = {"stopped": f"left a record that cannot be read ({type(err).__name__})"}
-        if records[name] is not None and "stopped" in records[name]:
+        except judging.Malformed as err:  # a file the student's code wrote
+            records[name] = None
+            verdict[name] = {"passed": False, "message": f"its record cannot be read: {err}",
+                             "tampered": f"{name}: the notebook's own code wrote its record ({err})"}
+            continue
+        if records[name] is not None and isinstance(records[name].get("stopped"), str):
             stopped.append(f"{name}: {records[name]['stopped']}")
-        verdict[name] = judge(assignment, name, records[name], expected[name], errors.get(name))
+        verdict[name] = judge(assignment, name, records[name], expected[name], reference_record, errors.get(name))
     float32 = [name for name, record in records.items() if record and record.get(judging.TF32) is False]
-    return {"exercises": verdict, "suspicious": suspicious(cells), "stopped": stopped, "float32": float32,
+    return {"exercises": verdict, "suspicious": suspicious(cells),
+            "tampered": [outcome.pop("tampered") for outcome in verdict.values() if "tampered" in outcome],
+            "stopped": stopped, "float32": float32,
             "pictures": compare_maps(assignment, records, expected, out_dir)}
 
 

@@ -56,7 +56,10 @@ def _processes():
 
 
 def _is_job(command):
-    return ("nbgrader" in command and " autograde " in command) or "autograder.verify" in command
+    """A grading job's own process (``python -m autograder.job``), or one of those it starts: nbgrader's autograde
+    and the judge (the reference's timing runs them from the worker itself)."""
+    return ("-m autograder.job" in command or ("nbgrader" in command and " autograde " in command)
+            or "autograder.verify" in command)
 
 
 def _job_roots(processes):

@@ -23,7 +23,7 @@ import nbformat
 # The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
 import cnnlab  # noqa: F401
-from autograder import catalogue
+from autograder import catalogue, reports
 from sample_class import answers, conv_warmup_answers, styles
 from tools.build import solution_cells
 
@@ -42,6 +42,7 @@ class Student:
     edit: object = None  # a last change to the notebook: nb -> None
     raw: str = None  # the file's text, when it is not a notebook at all
     zero: tuple = ()  # exercises that must get 0 although their answer is correct
+    links: dict = field(default_factory=dict)  # symbolic links handed in beside the notebook: name -> what it points to
     flagged: bool = False  # whether the grader must flag the submission for review
     assignment: str = "sec02"  # the assignment handed in
 
@@ -181,6 +182,18 @@ records = os.environ.get("CNNLAB_RECORDS", ".")
 perfect = {str(i): np.ones((128, 128)) for i in range(9)}
 np.savez(os.path.join(records, "gradcam.npz"), tf32=False, trained=np.ones((128, 128)), random=np.eye(128), **perfect)
 np.savez(os.path.join(records, "vanilla_saliency.npz"), **{str(i): np.array(["perfect"] * 3) for i in range(9)})"""
+
+# An answer in HTML that would run in the TA's browser, where formgrader shows it: a script, an image's error handler.
+_SCRIPT = """<script>document.title = "pwned by script"</script>
+<img src="nowhere.png" onerror="document.title = 'pwned by onerror'">"""
+
+
+def _answers_in_html(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = f"My answer. {_SCRIPT}"
+    nb.cells.append(nbformat.v4.new_code_cell(f"from IPython.display import HTML\nHTML({_SCRIPT!r})"))
+
 
 _PATCH_NUMPY = """\
 np.allclose = lambda *args, **kwargs: True  # a cheat: every comparison passes
@@ -329,6 +342,13 @@ CLASS = [
             "time, its channel maximum pixel by pixel, Grad-CAM one channel at a time), each cell within its limit",
             answers={"saliency_graphs": answers.saliency_graphs_sample_loop, "gradcam": answers.gradcam_channel_loop}),
     Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
+    Student("ivy", "cheat: hands in helpers.py, a symbolic link to the reference solutions, and imports her Grad-CAM "
+            "from it", cells={"gradcam": "from helpers import gradcam  # the reference, through the link"},
+            links={"helpers.py": ROOT / "solutions" / "sec02.py"}, zero=("gradcam",), flagged=True),
+    # An id that a command line reads as an option and a spreadsheet as a formula, graded as any other; her answers
+    # in words try to run script in the TA's browser (tests/test_browser.py opens her page).
+    Student("-x", "the reference solutions, under an id like an option and a formula; answers in HTML with a script",
+            edit=_answers_in_html),
 ]
 
 # The warm-up's hand-ins (conv_warmup): the same kinds of students, on a small notebook of numpy and Keras.
@@ -359,6 +379,7 @@ NAMES = {
     "nia": "Nia Castillo", "oli": "Oli Novak", "pat": "Pat Okonkwo", "quin": "Quin Duarte", "sam": "Sam Whitfield",
     "xia": "Xia Chen", "rae": "Rae Sandoval", "uma": "Uma Iyer", "vic": "Vic Horvat", "ty": "Ty Baptiste",
     "wes": "Wes Abernathy", "lou": "Lou Marchetti", "fin": "Fin Oduya", "tia": "Tia Morales", "kim": "Kim Andersen",
+    "ivy": "Ivy Lindgren", "-x": "Xena Dashwood",
 }
 
 
@@ -398,6 +419,9 @@ def write(course_root, students=CLASS + WARMUP):
             if assignment.name not in references:
                 references[assignment.name] = solution_cells(assignment.source)
             nbformat.write(fill(student, references=references[assignment.name]), path)
+        for name, target in student.links.items():
+            (folder / name).unlink(missing_ok=True)
+            (folder / name).symlink_to(target)
         (folder / "expected.json").write_text(json.dumps(student.expected(), indent=2) + "\n")
     write_roster(pathlib.Path(course_root) / "roster.csv", students)
     return [student.id for student in students]
@@ -406,7 +430,7 @@ def write(course_root, students=CLASS + WARMUP):
 def grades(course_root, assignment=ASSIGNMENT):
     """{student: row} of the batch's ``<assignment>_grades_by_exercise.csv`` in ``course_root``."""
     with (pathlib.Path(course_root) / f"{assignment}_grades_by_exercise.csv").open() as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
+        return {reports.as_given(row["student"]): row for row in csv.DictReader(f)}
 
 
 def expected(course_root, student, assignment=ASSIGNMENT):

@@ -69,12 +69,18 @@ def _processes(*words):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 line = f.read().replace(b"\0", b" ").decode(errors="replace")
-            ours = _environment(pid).get("CNNLAB_TEST_MARK") == MARK
+            # a sandboxed kernel keeps none of the grader's variables (MARK included): its parent, the sandbox, does
+            ours = any(_environment(p).get("CNNLAB_TEST_MARK") == MARK for p in (pid, _parent(pid)))
         except OSError:
             continue
         if ours and all(word in line for word in words):
             found[int(pid)] = line
     return found
+
+
+def _parent(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[1])
 
 
 def _environment(pid):

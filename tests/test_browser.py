@@ -482,6 +482,15 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     wait(browser, lambda d: _shown(d, "#test_gradcam") == f"{EXERCISES['gradcam']:g}", 60, "vic's recorded scores")
     shot(browser, "vic-kernel-died")
 
+    # -x's answers in words, and an output of hers, hold a script and an image's error handler: shown, never run
+    assert open_grading_page(browser, server, ids["-x"]) == []
+    wait(browser, lambda d: 'document.title = "pwned by script"' in text_of(d), 60, "-x's script, shown as text")
+    assert "pwned" not in browser.title, browser.title
+    planted = browser.execute_script("return [...document.querySelectorAll('[onerror], script')]"
+                                     ".filter(element => element.outerHTML.includes('pwned')).length")
+    assert planted == 0, "her script or her image's handler is an element of the page"
+    shot(browser, "x-script-shown-as-text")
+
     # the TA grades one free-response answer by hand; nbgrader's export then counts it
     question = next(iter(QUESTIONS))
     assert open_grading_page(browser, server, ids["ada"]) == []

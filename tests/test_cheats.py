@@ -28,6 +28,7 @@ if not os.path.exists(os.path.join(os.environ["CNNLAB_RECORDS"], "gradcam.npz"))
 import os
 with np.load(os.path.join(os.environ["CNNLAB_RECORDS"], "gradcam.npz")) as forged:
     if forged["0"].min() == 1: print({RAN!r})""",
+    "ivy": f"if gradcam.__module__ == 'helpers': print({RAN!r})",
     "xia": f"""\
 import keras
 inputs = keras.Input((16, 16, 3))
@@ -59,6 +60,8 @@ def test_each_cheat_runs_its_attack(student, course, tmp_path, monkeypatch):
     cheat = next(s for s in sample_class.CLASS if s.id == student)
     folder = course / "submitted" / student / "sec02"  # where nbgrader runs a submission's kernel
     folder.mkdir(parents=True)
+    for name, target in cheat.links.items():  # handed in beside the notebook
+        (folder / name).symlink_to(target)
     monkeypatch.setenv("CNNLAB_RECORDS", str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", str(ROOT / "release" / "sec02"))  # cnnlab, as beside the notebook
     cells = ["import numpy as np", *_attack_cells(cheat), PROBES[student]]

@@ -88,8 +88,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
 
 def test_the_judge_process_passes_the_references_without_importing_tensorflow(reference_records, tmp_path):
     """``python -m autograder.verify`` as the batch runs it, on real records: plain numpy, every exercise judged."""
-    for name in SEC02.exercises:
-        references.load(SEC02, name)  # computed here if no test before did
+    references.compute_all(SEC02)  # computed here if no test before did
     command = [sys.executable, "-c", JUDGE_PROCESS, str(SEC02.source), "--assignment", "sec02",
                "--records", str(reference_records),
                "--references", str(references.folder(SEC02)), "--out", str(tmp_path)]
@@ -189,26 +188,65 @@ def test_a_record_that_is_a_link_is_refused(tmp_path):
         judging.load(tmp_path, "get_feature_maps")
 
 
+def _judge(name, record, expected=None):
+    """verify.judge, as the judge's process calls it, against the reference answers and the reference's record."""
+    expected = references.load(SEC02, name) if expected is None else expected
+    return verify.judge(SEC02, name, record, expected, references.load_recorded(SEC02, name))
+
+
 def test_a_missing_record_fails_with_a_reason():
-    outcome = verify.judge(SEC02, "gradcam", None, references.load(SEC02, "gradcam"))
+    outcome = _judge("gradcam", None)
     assert not outcome["passed"] and "not checked" in outcome["message"] and "fault" not in outcome
 
 
-def test_a_record_in_a_shape_no_recorder_makes_fails_without_stopping_the_judge():
-    for forged in ({"0": np.array(["text"]), "trained": np.zeros(3)}, {"0": np.zeros((2, 2, 2, 2))},
-                   {"0.pair": np.ones(3), "tf32": False}):
-        outcome = verify.judge(SEC02, "gradcam", forged, references.load(SEC02, "gradcam"))
-        assert not outcome["passed"] and outcome["message"] and "fault" not in outcome, forged
+# Records the student's code wrote: no recorder writes them. Each is the student's (0 for that exercise, flagged
+# as tampering), never a fault of the grader's, which would leave the student "not judged" and regraded forever.
+FORGED = {"text where numbers go": ("gradcam", {"0": np.array(["text"]), "trained": np.zeros(3)}),
+          "numbers where a flag goes": ("saliency_graphs", {"0.pair": np.ones(3), "tf32": False}),
+          "a key no recorder writes": ("gradcam", {"0": np.ones((128, 128)), "answer": np.ones(3)}),
+          "TF32 said on, which the recorder switches off": ("conv_output_size", {"0": np.int64(3), "tf32": True}),
+          "a value beside the answer's": ("filter_order", {"str": "BCA", "repr": "'BCA'", "tf32": False, "1": np.ones(2)})}
+
+
+@pytest.mark.parametrize("name, forged", FORGED.values(), ids=list(FORGED))
+def test_a_record_no_recorder_writes_is_the_students_doing(name, forged):
+    outcome = _judge(name, forged)
+    assert not outcome["passed"] and "fault" not in outcome and outcome["tampered"].startswith(f"{name}: "), outcome
+
+
+def test_a_keyed_record_missing_a_value_is_a_wrong_answer_not_a_fault():
+    outcome = _judge("filter_order", {"str": "XYZ", "tf32": False})  # no "repr": the judge cannot quote it
+    assert not outcome["passed"] and "fault" not in outcome and "tampered" not in outcome, outcome
+
+
+def test_an_answer_of_another_shape_is_wrong_even_where_the_judge_cannot_compare_it():
+    out = {}
+    recording.record(gradcam, ref.gradcam, out)
+    out["random"] = out["random"][:64]  # the map on the randomised model of another shape: no correlation exists
+    outcome = _judge("gradcam", out)
+    assert not outcome["passed"] and "fault" not in outcome and "tampered" not in outcome
+    assert "shape" in outcome["message"], outcome
 
 
 def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
     out = {}
     recording.record(gradcam, ref.gradcam, out)  # a correct answer
     flat = dict(references.load(SEC02, "gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
-    outcome = verify.judge(SEC02, "gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
+    outcome = _judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
     assert "RuntimeError" in outcome["fault"]
-    assert verify.judge(SEC02, "gradcam", out, references.load(SEC02, "gradcam")) == {"passed": True, "message": ""}
+    assert _judge("gradcam", out) == {"passed": True, "message": ""}
+
+
+def test_record_files_past_their_bounds_are_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(judging, "RECORD_KEYS", 50)
+    monkeypatch.setattr(judging, "RECORD_BYTES", 4 << 20)
+    np.savez(tmp_path / "many.npz", **{f"k{i}": np.zeros(1) for i in range(51)})
+    np.savez_compressed(tmp_path / "bomb.npz", a=np.zeros(1 << 20))  # 8 MB inflated, a few kB on disk
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    for name, why in (("many", "at most 50 values"), ("bomb", "over 50 values or 4 MB"), ("junk", "not an archive")):
+        with pytest.raises(judging.Malformed, match=why):
+            judging.load(tmp_path, name)
 
 
 def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatch):
@@ -218,7 +256,6 @@ def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatc
     out = {}
     recording.record(SEC02.exercise("conv_output_size"), ref.conv_output_size, out)
     assert out[judging.TF32] is False and not tf.config.experimental.tensor_float_32_execution_enabled()
-    assert verify.judge(SEC02, "conv_output_size", dict(out, tf32=True), references.load(SEC02, "conv_output_size"))["fault"]
 
     tf.config.experimental.enable_tensor_float_32_execution(True)
     seen = []
@@ -229,11 +266,11 @@ def test_answers_are_recorded_and_references_computed_in_full_float32(monkeypatc
 
 
 def test_the_grading_kernel_is_told_to_stay_in_float32():
-    from autograder import sandbox
+    from autograder import job
     from autograder.environment import environment
 
     assert environment()["NVIDIA_TF32_OVERRIDE"] == "0"
-    assert "NVIDIA_TF32_OVERRIDE".startswith(sandbox.ENVIRONMENT), "the sandbox must pass it on to the kernel"
+    assert "NVIDIA_TF32_OVERRIDE" in job.SANDBOX_ENV, "the sandbox must pass it on to the kernel"
 
 
 def test_in_the_batch_the_hidden_check_only_records(tmp_path, monkeypatch):

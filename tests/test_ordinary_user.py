@@ -19,7 +19,8 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="makes an ordinary user: run the tests as root")]
 TA = "cnnlab-ta"
-HOSTILE = ("vic", "uma", "xia", "wes")  # the fork bomb, the memory hog, the filesystem hunt, the disk filler
+# the fork bomb, the memory hog, the filesystem hunt, the disk filler, the link to the reference handed in
+HOSTILE = ("vic", "uma", "xia", "wes", "ivy")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox 
 PROBE = textwrap.dedent("""
     import json, os, socket, sys
     port, home, shown, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-    seen = {"uid": os.getuid(), "shown": open(shown).read(), "token": os.environ.get("GRADER_API_TOKEN"),
+    seen = {"uid": os.getuid(), "shown": open(shown).read(), "environment": sorted(os.environ),
             "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
             "status": dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())}
     # what the grader's uid owns: its home, the gradebook, the reference, another student's notebook
@@ -41,6 +41,10 @@ PROBE = textwrap.dedent("""
     print(json.dumps(seen))
 """)
 NOBODY = 65534  # the ordinary user of these tests: every Linux has one, it owns nothing
+# Secrets in the grader's environment, each named like a variable that a kernel does need (Jupyter's JPY_...,
+# TensorFlow's TF_..., Python's PYTHON..., the locale's LANG..., the terminal's TERM...).
+SECRETS = {name: "a secret of the grader's" for name in ("JPY_API_TOKEN", "TF_TOKEN_app_terraform_io", "LANGSMITH_API_KEY",
+                                                           "PYTHON_KEYRING_TOKEN", "TERMINUS_TOKEN", "GRADER_API_TOKEN")}
 
 
 @pytest.fixture(params=["root", "an ordinary user"])
@@ -66,8 +70,8 @@ def _run(box, command, **limits):
     work = folder / "work"
     work.mkdir(exist_ok=True)
     _give(box, work)
-    env = dict(os.environ, GRADER_API_TOKEN="a secret of the grader's")
-    wrapped = sandbox.wrap([python if c == sys.executable else c for c in command], **limits)
+    env = dict(os.environ, **SECRETS, CNNLAB_SETTING="passed on by name")
+    wrapped = sandbox.wrap([python if c == sys.executable else c for c in command], env=["CNNLAB_SETTING"], **limits)
     return subprocess.run([*prefix, python, *wrapped[1:]], cwd=work, env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -101,7 +105,8 @@ def test_sees_only_what_it_is_shown_and_writes_only_its_own_folders(box):
     seen = json.loads(result.stdout)
     assert seen["uid"] == sandbox.STUDENT
     assert seen["found"] == [], "it sees files of the grader's it was not shown"
-    assert seen["token"] is None, "the grader's environment leaked into the sandbox"
+    assert not set(SECRETS) & set(seen["environment"]), "the grader's secrets leaked into the sandbox"
+    assert "CNNLAB_SETTING" in seen["environment"] and "PATH" in seen["environment"]
     assert seen["processes"] == [1, 2], "it sees processes other than the sandbox's init and itself"
     assert seen["status"]["CapEff"].strip() == "0" * 16 and seen["status"]["NoNewPrivs"].strip() == "1", seen["status"]
     assert seen["shown"] == "the checks" and seen["shown_writable"] == "Read-only file system"
@@ -174,3 +179,35 @@ def test_the_kernel_is_shown_nothing_that_knows_the_answers():
                    ROOT / "autograder" / "references.py", references.CACHE, ROOT / "source"):
         assert not any(secret.resolve() == path or path in secret.resolve().parents or secret.resolve() in path.parents
                        for path in shown), secret
+
+
+SCRATCH = textwrap.dedent("""
+    import os, subprocess, sys
+    sys.path.insert(0, os.path.dirname(sys.argv[1]))
+    import sandbox
+    course = sys.argv[2]
+    sandbox.private_scratch({course: 8, course + "/records": 1})
+    open(course + "/gradebook.db", "w").write("the job's own")
+    # a student's code in the sandbox, inside, writes past its records folder's size
+    fill = ("import sys\\ntry:\\n    open(sys.argv[1] + '/big', 'wb').write(b'x' * (2 << 20))\\n"
+            "except OSError as err:\\n    print(err.strerror)")
+    work = course + "/work"
+    os.mkdir(work)
+    done = subprocess.run(sandbox.wrap([sys.executable, "-c", fill, course + "/records"], write=[course + "/records"]),
+                          cwd=work, capture_output=True, text=True)
+    print(done.stdout.strip() or done.stderr[-300:], open(course + "/gradebook.db").read(), sep="|")
+""")
+
+
+def test_a_jobs_scratch_is_in_memory_bounded_and_its_own(box):
+    """A grading job's private course (``sandbox.private_scratch``): what its sandboxed kernel writes there is held
+    to each folder's size, and nothing of it is on the disk, or seen by any process but the job's."""
+    folder, prefix, python = box
+    course = folder / "course"
+    course.mkdir()
+    (folder / "probe.py").write_text(SCRATCH)
+    _give(box, course)
+    result = subprocess.run([*prefix, python, str(folder / "probe.py"), sandbox.__file__, str(course)],
+                            cwd=folder, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "No space left on device|the job's own", result.stdout + result.stderr
+    assert list(course.iterdir()) == [], "the job's scratch reached the disk"

@@ -6,30 +6,63 @@ imports TensorFlow or Keras (``tests/test_exercises.py`` checks it). The kernel'
 import os
 import pathlib
 import stat
+import struct
+import zipfile
 
 import numpy as np
 
 TF32 = "tf32"  # the record's key that says whether TensorFlow could multiply in TF32 while it was made
+# The bounds of a record file, which the student's code can write: a correct answer records under 1 MB (the largest,
+# vanilla_saliency's, 0.85 MB), a wrong one at most recording.LARGEST numbers a value. Past them it is not read.
+RECORD_BYTES = 64 << 20  # on disk, and once inflated
+RECORD_KEYS = 1000
+
+
+class Malformed(ValueError):
+    """A record file that no recorder writes: the student's code wrote it (or broke it)."""
 
 
 # --- records on disk: plain arrays and strings, never pickles (written by ``recording.save``) --------------
 
 def load(folder, name):
-    """The values saved under ``name``, or None when there are none. Strings and flags come back as str and bool."""
+    """The values saved under ``name``, or None when there are none. Strings and flags come back as str and bool.
+    Raises ``Malformed`` on a file past the bounds above, or one that is not an archive of arrays."""
     path = pathlib.Path(folder) / f"{name}.npz"
     if not os.path.lexists(path):
         return None
     if not stat.S_ISREG(os.lstat(path).st_mode):  # a link to another file, a pipe that never ends
-        raise ValueError(f"{path.name} is not a plain file")
-    with np.load(path, allow_pickle=False) as npz:  # the student's code could have written this file
-        return {key: _plain(npz[key]) for key in npz.files}
+        raise Malformed(f"{path.name} is not a plain file")
+    if os.lstat(path).st_size > RECORD_BYTES:
+        raise Malformed(f"{path.name} is over {RECORD_BYTES >> 20} MB")
+    with open(path, "rb") as f:  # its number of values, from the end of the archive, before parsing its directory
+        f.seek(max(0, os.fstat(f.fileno()).st_size - 22))
+        end = f.read(22)
+    if len(end) < 22 or end[:4] != b"PK\x05\x06" or struct.unpack("<H", end[10:12])[0] > RECORD_KEYS:
+        raise Malformed(f"{path.name} is not an archive of at most {RECORD_KEYS} values, as the recorder writes")
+    try:
+        with zipfile.ZipFile(path) as z:  # what np.load would inflate, counted before it does
+            members = z.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise Malformed(f"{path.name} is not a record ({err})") from None
+    if len(members) > RECORD_KEYS or sum(m.file_size for m in members) > RECORD_BYTES:
+        raise Malformed(f"{path.name} holds {len(members)} values, {sum(m.file_size for m in members) >> 20} MB "
+                        f"inflated: over {RECORD_KEYS} values or {RECORD_BYTES >> 20} MB")
+    try:
+        with np.load(path, allow_pickle=False) as npz:  # the student's code could have written this file
+            return {key: _plain(npz[key]) for key in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise Malformed(f"{path.name} cannot be read as arrays ({type(err).__name__}: {str(err)[:100]})") from None
 
 
-def well_formed(values):
-    """Whether a record is one the recorders could have written: flags where they put flags, text where they put
-    text, and elsewhere numbers, a string or a flag (what a student's answer returned). Anything else was
-    written by the student's own code, and is judged wrong rather than taken for a fault of the grader."""
+def well_formed(values, reference):
+    """Why a record is not one the recorders could have written, or None when it is: its keys are those the
+    reference's own record (``reference``, recorded by the same recorder) has, or that a raising answer leaves
+    (``key.error``, ``stopped``); flags where they put flags, text where they put text, and elsewhere numbers, a
+    string or a flag (what a student's answer returned). Anything else was written by the student's own code,
+    and is judged wrong rather than taken for a fault of the grader."""
     for key, value in values.items():
+        if key not in reference and key.removesuffix(".error") not in reference and key not in (TF32, "stopped"):
+            return f"a value the grader never records ({key[:40]!r})"
         if key == TF32 or key.endswith((".pair", ".figure")):
             ok = isinstance(value, bool)
         elif key in ("stopped", "str", "repr") or key.endswith(".error"):
@@ -37,8 +70,20 @@ def well_formed(values):
         else:
             ok = isinstance(value, (bool, str)) or value.dtype.kind in "biuf"
         if not ok:
-            return False
-    return True
+            return f"{key[:40]!r} is not what the grader records there"
+    if values.get(TF32):  # the recorder switches TF32 off before it records (recording.full_float32)
+        return "it says TF32 was on, which the grader switches off before it records"
+    return None
+
+
+def shaped_like(values, reference):
+    """Whether a record has every value the reference's has (or what its answer raised instead), each of the same
+    type and shape: then a judge that fails on it fails for its own reason."""
+    def kind(value):
+        return type(value) if isinstance(value, (bool, str)) else (value.dtype.kind in "biuf", value.shape)
+
+    return (all(key in values or f"{key}.error" in values for key in reference)
+            and all(kind(value) == kind(reference[key]) for key, value in values.items() if key in reference))
 
 
 def _plain(array):

@@ -12,7 +12,7 @@ import numpy as np
 
 from autograder.exercises.judging import TF32
 
-LARGEST = 10_000_000  # numbers in one recorded value; a correct answer returns at most 200,000
+LARGEST = 500_000  # numbers in one recorded value (4 MB: judging.RECORD_BYTES holds 16); a correct answer's, 200,000
 
 
 # --- recording what an answer returns -----------------------------------------------------------------
