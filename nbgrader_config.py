@@ -22,8 +22,11 @@ with contextlib.suppress(OSError):
 # Formgrader's grading page loads MathJax from this server, not from the internet: the template that says so
 # (formgrader_templates/formgrade/mathjax.html.j2) comes before nbgrader's own.
 c.HTMLExporter.extra_template_basedirs.prepend([str(ROOT / "formgrader_templates")])
-# Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here"]
+# Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook,
+# and the instructor's own records (source/sec02/instructor/: the models' full provenance, which names what the
+# students are asked to find).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here",
+                            "instructor"]
 
 # Each cell's time limit. The batch (autograder/job.py) names a table of limits in CNNLAB_CELL_BUDGETS: each
 # cell gets 10 times the reference notebook's time for it on the grading machine, at least 20 s, and a cell

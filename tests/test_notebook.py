@@ -72,7 +72,7 @@ def test_the_model_answer_quotes_the_numbers_the_notebook_computes(executed):
 def test_the_notebook_shows_the_accuracies_its_models_record(executed):
     printed = _printed(executed, "accuracy(model, split)")
     for model in ("cnn1", "cnn2"):
-        record = json.loads((SOURCE.parent / "data" / f"{model}.provenance.json").read_text())
+        record = json.loads((SOURCE.parent / "instructor" / f"{model}.provenance.json").read_text())
         assert (f"{model}: accuracy {record['test_accuracy']:.3f} on test, "
                 f"accuracy {record['shifted_accuracy']:.3f} on shifted") in printed, printed
 

@@ -218,7 +218,7 @@ def _label_layers(ax, sizes, origins, convs):
 VGG_FILTERS = (16, 32, 64, 128)  # channels of the convolutions in each of the four blocks
 TRAIN_SIZE = 64  # the 128-pixel images average-pooled 2x2: a quarter of the work, same shapes
 EPOCHS = 5
-SCENES = 6  # the labels it learns: horse or zebra, times grass, gravel or brick (scene_labels)
+SCENES = 6  # the labels it learns: horse or zebra, times the scene's picture (scene_labels)
 BATCH_SIZE = 64
 VISUALISED = ("block1_conv2", "block3_conv1", "block4_conv2")  # shallow, middle, deep
 FILTERS_SHOWN = 9
@@ -232,15 +232,13 @@ AM_JITTER = 2  # pixels the image is rolled each step, in both directions
 
 
 def scene_labels(split):
-    """Each image's animal and the ground it stands on, as one of 6 labels: class * 3 + background.
+    """Each image's animal and its scene (``split.scenes``), as one of 6 labels: class * 3 + scene.
 
     Why not the class alone: a network that only tells horse from zebra gets by with two deep features,
     and every unit of its deepest layer climbs to one of two pictures. Asked for the ground as well, its
     deepest units show stripes, grids and blobs of several colours, no two alike (tests/test_figures.py).
     """
-    from cnnlab.data import BACKGROUNDS
-
-    return split.labels * len(BACKGROUNDS) + split.backgrounds
+    return split.labels * (SCENES // 2) + split.scenes
 
 
 def build_vgg(filters=VGG_FILTERS, classes=SCENES):
@@ -288,7 +286,7 @@ def train_vgg(data, seed=SEED, epochs=EPOCHS):
         "epochs": epochs,
         "batch_size": BATCH_SIZE,
         "train_accuracy": round(float(history.history["accuracy"][-1]), 4),
-        "labels": "class x 3 + background (horse or zebra, on grass, gravel or brick): 6 labels",
+        "labels": "class x 3 + scene (horse or zebra, times the scene of data/scenes.json): 6 labels",
         "test_accuracy": round(float(np.mean(probs.argmax(axis=-1) == scene_labels(data.test))), 4),
     }
 
