@@ -147,6 +147,32 @@ def test_the_two_logits_gradients_are_nearly_opposite_as_the_text_says(executed)
     assert len(cosines) == 2 and max(cosines) <= -0.9, printed
 
 
+def test_the_signed_maps_words_say_what_their_numbers_show(executed):
+    """The gradient's sign is what brightening would do; gradient x input is what the pixel as it is counts for. The
+    text says the two disagree on the test zebra's animal: most of its gradient blue, its gradient x input
+    towards zebra. The pictures are those maps (maps.signed_difference), titled with what their sign means."""
+    cell = next(cell for cell in executed.cells if "maps.negative_share(" in cell.source)
+    printed = _printed(executed, "maps.negative_share(")
+    zebra = re.search(r"test zebra: .*\n  on the animal: (\d+)% of the gradient's mass is blue \(towards horse\); "
+                      r"gradient x input sums to ([-+]\d+\.\d) \(towards (zebra|horse)\)", printed)
+    assert zebra, printed
+    blue, total, towards = int(zebra[1]), float(zebra[2]), zebra[3]
+    text = " ".join(_answer(executed, "signed_md").split())
+    assert "on the test zebra below, most of the gradient on the animal is blue" in text
+    assert "gradient × input on the animal sums towards zebra" in text
+    assert blue > 50 and total > 0 and towards == "zebra", printed
+    assert "brightening pushes to" in cell.source and "gradient x input, towards" in cell.source
+
+
+def test_the_shifted_images_are_shown_with_both_models_predictions_before_the_question(executed):
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in executed.cells]
+    shown = [i for i, cell in enumerate(executed.cells)
+             if cell.cell_type == "code" and "plots.show_predictions(" in cell.source]
+    assert shown and shown[0] < ids.index("answer_saliency")
+    cell = executed.cells[shown[0]]
+    assert '"cnn1": cnn1' in cell.source and '"cnn2": cnn2' in cell.source and "test_sets" in cell.source
+
+
 def test_breakout_1b_shows_the_channels_the_students_function_finds(executed):
     printed = _printed(executed, "most_different_channels(cnn1")
     assert re.search(r"differ most between the zebra and the horse: \[\d+, \d+, \d+\]", printed), printed
