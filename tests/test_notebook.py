@@ -124,7 +124,7 @@ def test_the_saliency_answer_says_what_the_ratios_say(executed):
     answer = _answer(executed, "answer_saliency")
     assert f"{min(ratios):.1f} to {max(ratios):.1f} times" in answer, (ratios, answer)
     assert "barely" not in answer
-    # "three quarters or more of every map lies on the background" (on the test images)
+    # "on average three quarters or more of each kind of map lies off the animal" (on the test images)
     header = printed.splitlines().index(next(l for l in printed.splitlines() if l.split() == ["test", "shifted"]))
     rows = [line for line in printed.splitlines()[header + 2:header + 5]]
     shares = [float(line.split()[-2]) for line in rows]
@@ -171,6 +171,15 @@ def test_the_shifted_images_are_shown_with_both_models_predictions_before_the_qu
     assert shown and shown[0] < ids.index("answer_saliency")
     cell = executed.cells[shown[0]]
     assert '"cnn1": cnn1' in cell.source and '"cnn2": cnn2' in cell.source and "test_sets" in cell.source
+
+
+def test_the_sanity_check_answer_quotes_the_correlations_printed(executed):
+    """instructor/answers.md quotes each correlation the randomisation cell prints, in its order."""
+    printed = _printed(executed, "randomised_copies(")
+    correlations = re.findall(r"correlation with the trained map (-?\d\.\d\d)", printed)
+    answers = (SOURCE.parent / "instructor" / "answers.md").read_text()
+    sanity = " ".join(answers[answers.index("## The sanity check"):].split())
+    assert len(correlations) == 4 and re.findall(r"\b\d\.\d\d\b", sanity) == correlations, (correlations, sanity)
 
 
 def test_breakout_1b_shows_the_channels_the_students_function_finds(executed):

@@ -50,8 +50,8 @@ def show_channels(feature_maps, n=5, title=None, cmap="Blues_r", channels=None):
     ``channels`` given.
 
     Channels are shown in decreasing order of their spatial standard deviation, each titled with its index in
-    the layer. Many channels after a ReLU do not respond to a given image at all: they are zero everywhere and
-    would show as one flat colour, so the first channels by index are often not worth looking at.
+    the layer. After a ReLU, many channels are zero on most of a given image and would show as nearly one flat
+    colour, so the first channels by index are often not worth looking at.
     """
     feature_maps = np.asarray(feature_maps)
     if channels is None:
