@@ -9,9 +9,8 @@ images as float32 in [0, 1] at ``image_size`` x ``image_size``. The synthetic so
 animal's mask for every image, so that tests can check where saliency and Grad-CAM maps point, and
 each image's scene (``Split.scenes``), as a real data set gives each image's metadata.
 
-The synthetic source draws its images from pictures inside the scikit-image wheel (a horse silhouette
-under random poses, painted with a coat, in front of a scene cut from one of the three pictures of
-``data/scenes.png``). Which picture each image's scene comes from is data, not code: ``data/scenes.json``
+The synthetic source draws its images from the horse silhouette inside the scikit-image wheel, under random
+poses, painted with a coat, in front of a scene: a window of one of the three pictures of ``data/scenes.png``. Which picture each image's scene comes from is data, not code: ``data/scenes.json``
 gives it for every image, with the seed of the rest of the drawing. Besides the four splits it gives two
 more test splits, ``shiftedA`` (120 horses) and ``shiftedB`` (140 zebras) (``Horse2Zebra.shifted`` gives
 them together); only the synthetic source has them (``Horse2Zebra.has_shifted``).
