@@ -22,8 +22,11 @@ with contextlib.suppress(OSError):
 # Formgrader's grading page loads MathJax from this server, not from the internet: the template that says so
 # (formgrader_templates/formgrade/mathjax.html.j2) comes before nbgrader's own.
 c.HTMLExporter.extra_template_basedirs.prepend([str(ROOT / "formgrader_templates")])
-# Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here"]
+# Files that never ship with the assignment: caches, checkpoints, training leftovers, models trained in the notebook,
+# and the instructor's own records (source/sec02/instructor/: the models' full provenance, which names what the
+# students are asked to find).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here",
+                            "instructor"]
 
 # `nbgrader export` (grades.csv) quotes its fields and starts no spreadsheet formula (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.CsvExport"

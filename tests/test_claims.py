@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import ASSIGNMENT, ROOT
 
-DATA = ASSIGNMENT / "data"
+DATA = ASSIGNMENT / "instructor"  # the models' full records; the release's (data/) leave out the shifted splits
 RELEASE = ROOT / "release" / "sec02"
 README = (ROOT / "README.md").read_text()
 
@@ -101,3 +101,80 @@ def test_the_provenance_note_leaves_the_shifted_accuracy_to_the_students():
     assert f"{record['test_accuracy']:.3f}" in note and record["device"] in note
     assert "shifted" not in note and "confounder" not in note and f"{record['shifted_accuracy']:.3f}" not in note
     assert re.search(r"These are the images it was trained on", note)
+
+
+# --- what the notebook says about what its cells show ----------------------------------------------------------------
+
+def _notebook_cell(grade_id):
+    nb = json.loads((ASSIGNMENT / "sec02.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return " ".join("".join(cell["source"]).split())
+
+
+def test_the_conv1_channels_are_mostly_zero_as_the_text_says():
+    """transpose_md: on the zebra and the horse the notebook picks, 4 and 6 of conv1's 16 channels are zero on more
+    than 90% of the pixels (none is zero everywhere)."""
+    import cnnlab  # noqa: F401  (TensorFlow's environment first)
+    import keras
+    import numpy as np
+    from cnnlab import pointing
+    from cnnlab.data import load_horse2zebra
+
+    data = load_horse2zebra("synthetic")
+    cnn1 = keras.models.load_model(ASSIGNMENT / "data" / "cnn1.keras")
+    conv1 = keras.Model(cnn1.inputs, cnn1.get_layer("conv1").output)
+    counts = []
+    for split, plainest in (("trainB", False), ("trainA", True)):
+        image = data[split].image(pointing.pick_by_coat(data[split], plainest=plainest))
+        zero = np.asarray(conv1(image[np.newaxis]))[0] == 0
+        counts.append(int(np.sum(zero.mean(axis=(0, 1)) > 0.9)))
+        assert not zero.all(axis=(0, 1)).any()
+    text = _notebook_cell("transpose_md")
+    assert (f"many of `conv1`'s 16 channels are zero on most of a given image (on the zebra and the horse above, "
+            f"{counts[0]} and {counts[1]} of them on more than 90% of the pixels)") in text, counts
+    assert "zero everywhere" not in text
+
+
+# Author-year citations as the notebook writes them: "Zhu et al., 2017", "Simonyan, Vedaldi and Zisserman, 2014",
+# "Ribeiro, Singh and Guestrin ("Why should I trust you?", 2016)", "He et al., *Deep residual learning...*, 2016".
+CITATION = re.compile(r"\b([A-Z][a-zA-Z]+)(?: et al\.|(?:, [A-Z][a-z]+)*(?: and [A-Z][a-z]+))?,? "
+                      r"(?:\(|\(\"[^\"]*\", |\"[^\"]*\", |\*[^*]*\*, )?((?:18|19|20)\d\d)\b")
+
+
+def test_every_cited_work_is_in_the_reference_list_with_a_link():
+    nb = json.loads((ASSIGNMENT / "sec02.ipynb").read_text())
+    references = _notebook_cell("references_md")
+    entries = [entry for entry in re.split(r" \* ", references)[1:]]
+    assert entries and all(re.search(r"<https?://[^ >]+>", entry) for entry in entries), entries
+    cited = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and cell["metadata"].get("nbgrader", {}).get("grade_id") != "references_md":
+            cited |= set(CITATION.findall(" ".join("".join(cell["source"]).split())))
+    assert len(cited) >= 12, cited
+    missing = [(name, year) for name, year in sorted(cited)
+               if not any(name in entry and f"({year})" in entry for entry in entries)]
+    assert not missing, missing
+
+
+def test_the_blank_strip_is_what_the_answer_computes():
+    """instructor/answers.md: no neuron of conv5 sees input pixels 116 to 127, so cnn2's gradient is zero there."""
+    import cnnlab  # noqa: F401  (TensorFlow's environment first)
+    import keras
+    import numpy as np
+    from cnnlab import maps
+    from cnnlab.data import load_horse2zebra
+
+    from solutions.sec02 import conv_output_size, receptive_field
+
+    layers = [(2, 1, 1), (3, 2, 1), (3, 2, 1), (2, 2, 1), (2, 2, 1)]  # cnn1_layers, as the notebook gives them
+    n = 128
+    for kernel, stride, _ in layers[1:]:
+        n = conv_output_size(n, kernel, stride=stride)
+    jump = int(np.prod([stride for _, stride, _ in layers]))
+    last = (n - 1) * jump + receptive_field(layers) - 1
+    cnn2 = keras.models.load_model(ASSIGNMENT / "data" / "cnn2.keras")
+    signed = maps.signed_difference(cnn2, load_horse2zebra("synthetic")["testB"].image(0), scaled=False)
+    blank = np.flatnonzero(np.all(signed == 0, axis=0))
+    assert list(blank) == list(range(last + 1, 128)) == list(np.flatnonzero(np.all(signed == 0, axis=1)))
+    answers = " ".join((ASSIGNMENT / "instructor" / "answers.md").read_text().split())
+    assert f"| conv5 | {n} | {(n - 1) * jump} to {last} | {last + 1} to 127: {127 - last} pixels |" in answers

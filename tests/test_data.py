@@ -3,13 +3,16 @@
 Small images (32 px) wherever a property does not depend on the size; the default 128 px set is
 generated once per module, into a temporary cache, so that no test reads a stale user cache.
 """
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from assignments.sec02 import shortcut
+from assignments.sec02.shortcut import BACKGROUNDS, CONFOUNDER
 from cnnlab import data
-from cnnlab.data import (BACKGROUNDS, CONFOUNDER, SHIFTED_SPLITS, SPLITS, DataUnavailable, Horse2Zebra, Split,
-                         load_horse2zebra)
+from cnnlab.data import SHIFTED_SPLITS, SPLITS, DataUnavailable, Horse2Zebra, Split, load_horse2zebra
 
 SMALL = 32
 EXPECTED_SIZES = {"trainA": 1067, "trainB": 1334, "testA": 120, "testB": 140, "shiftedA": 120, "shiftedB": 140}
@@ -45,7 +48,7 @@ def small(tmp_path_factory):
 def _same_bytes(a, b):
     assert sorted(a.splits) == sorted(b.splits) == sorted(ALL_SPLITS)
     return all(np.array_equal(a[n].pixels, b[n].pixels) and np.array_equal(a[n].masks, b[n].masks)
-               and np.array_equal(a[n].labels, b[n].labels) and np.array_equal(a[n].backgrounds, b[n].backgrounds)
+               and np.array_equal(a[n].labels, b[n].labels) and np.array_equal(a[n].scenes, b[n].scenes)
                for n in ALL_SPLITS)
 
 
@@ -54,7 +57,15 @@ def _same_bytes(a, b):
 def test_synthetic_has_the_four_splits_and_the_shifted_ones(full):
     assert list(full.splits) == ALL_SPLITS and {**SPLITS, **SHIFTED_SPLITS} == {
         name: (EXPECTED_LABELS[name], EXPECTED_SIZES[name]) for name in ALL_SPLITS}
-    assert full.has_shifted and full.confounder == CONFOUNDER == 0.9
+    assert full.has_shifted
+
+
+@pytest.mark.parametrize("model", ["cnn1", "cnn2"])
+def test_the_images_are_those_the_shipped_models_were_trained_on(full, model):
+    """The scenes moved from the generator's code to data/scenes.json; the images stayed the same bytes."""
+    for folder in (data.SCENES.parent, data.SCENES.parents[1] / "instructor"):
+        record = json.loads((folder / f"{model}.provenance.json").read_text())
+        assert record["data_sha256"] == full.fingerprint, folder
 
 
 @pytest.mark.parametrize("name", ALL_SPLITS)
@@ -65,7 +76,7 @@ def test_synthetic_default_split(full, name):
     assert 0.0 <= split.images.min() and split.images.max() <= 1.0
     assert split.labels.dtype == np.int64 and np.all(split.labels == EXPECTED_LABELS[name])
     assert split.masks.shape == (n, 128, 128) and split.masks.dtype == bool
-    assert split.backgrounds.shape == (n,) and set(np.unique(split.backgrounds)) <= set(range(len(BACKGROUNDS)))
+    assert split.scenes.shape == (n,) and set(np.unique(split.scenes)) <= set(range(len(BACKGROUNDS)))
 
 
 def test_splits_keep_bytes_and_convert_once(small):
@@ -104,10 +115,11 @@ def test_masks_are_exactly_the_animals_pixels(monkeypatch):
 
     monkeypatch.setattr(data, "_horse_coats", white_coat)
     monkeypatch.setattr(data, "_zebra_coats", white_coat)
-    monkeypatch.setattr(data, "_backgrounds", black_ground)
+    monkeypatch.setattr(data, "_scenery", black_ground)
     monkeypatch.setattr(data, "_WOOD", np.zeros(3, dtype=np.float32))
     for label in (0, 1):
-        images, masks, _ = data._render(np.random.default_rng([7, label]), 300, label, 64, CONFOUNDER)
+        scenes = np.arange(300, dtype=np.int8) % 3
+        images, masks = data._render(np.random.default_rng([7, label]), label, 64, scenes)
         # White (times shading and daylight, at least ~170) against black (noise only, under ~30).
         assert np.array_equal(images.min(axis=-1) > 100, masks)
         assert 0.02 < masks.mean(axis=(1, 2)).min() and masks.mean() < 0.4
@@ -131,14 +143,14 @@ def test_confounder_has_its_documented_strength(full, name):
     of the shifted splits'."""
     split = full[name]
     label = EXPECTED_LABELS[name]
-    typical = split.typical_background
+    typical = shortcut.typical_background(split)
     expected = 0 if name in SHIFTED_SPLITS else int(round(CONFOUNDER * len(split)))
     assert typical.sum() == expected
-    grass = split.backgrounds == BACKGROUNDS.index("grass")
+    grass = split.scenes == BACKGROUNDS.index("grass")
     # Zebras on grass, horses on gravel or brick, "most of the time"; the shifted splits the other way round.
     assert np.array_equal(typical, grass if label == 1 else ~grass)
     if name in SHIFTED_SPLITS:
-        assert set(np.unique(split.backgrounds)) == ({0} if label == 0 else {1, 2})
+        assert set(np.unique(split.scenes)) == ({0} if label == 0 else {1, 2})
 
 
 def test_the_rule_grass_means_zebra_works_in_distribution_and_fails_shifted(full):
@@ -149,7 +161,7 @@ def test_the_rule_grass_means_zebra_works_in_distribution_and_fails_shifted(full
     scores = {}
     for name, split in (("train", full.train), ("test", full.test), ("shifted", full.shifted)):
         green = _background_greenness(split) > GREEN
-        grass = split.backgrounds == BACKGROUNDS.index("grass")
+        grass = split.scenes == BACKGROUNDS.index("grass")
         assert np.mean(green == grass) > 0.93, name
         scores[name] = np.mean(green == split.labels.astype(bool))
     assert scores["train"] > 0.85 and scores["test"] > 0.85 and scores["shifted"] < 0.08, scores
@@ -167,9 +179,9 @@ def _background_greenness(split):
 @pytest.mark.parametrize("shifted", [False, True])
 def test_synthetic_sample_follows_the_test_or_the_shifted_splits(shifted):
     for label in (0, 1):
-        sample = data.synthetic_sample(label, 40, seed=11, image_size=SMALL, shifted=shifted)
+        sample = shortcut.synthetic_sample(label, 40, seed=11, image_size=SMALL, shifted=shifted)
         assert len(sample) == 40 and np.all(sample.labels == label)
-        assert sample.typical_background.sum() == (0 if shifted else 36)
+        assert shortcut.typical_background(sample).sum() == (0 if shifted else 36)
 
 
 def _best_threshold_accuracy(feature, labels):
@@ -185,14 +197,14 @@ def _best_threshold_accuracy(feature, labels):
 # --- synthetic: determinism and the cache -----------------------------------------------------
 
 def test_same_seed_same_bytes_fresh_cached_and_regenerated(tmp_path, monkeypatch):
-    first = _load_in(tmp_path / "a", image_size=SMALL, seed=3)
+    first = _load_in(tmp_path / "a", image_size=SMALL, scenes=shortcut.scene_table(3))
     cached_folders = list((tmp_path / "a").iterdir())  # cached, and no temporary folder left over
     assert len(cached_folders) == 1 and (cached_folders[0] / data.FINGERPRINT_FILE).is_file()
     # A second load must come from the cache: make generating impossible.
     monkeypatch.setattr(data, "_render", _no_rendering)
-    cached = _load_in(tmp_path / "a", image_size=SMALL, seed=3)
+    cached = _load_in(tmp_path / "a", image_size=SMALL, scenes=shortcut.scene_table(3))
     monkeypatch.undo()
-    regenerated = _load_in(tmp_path / "b", image_size=SMALL, seed=3)
+    regenerated = _load_in(tmp_path / "b", image_size=SMALL, scenes=shortcut.scene_table(3))
     assert _same_bytes(first, cached) and _same_bytes(first, regenerated)
     assert first.fingerprint == cached.fingerprint == regenerated.fingerprint == data.fingerprint(cached.splits)
     # Memory-mapped from the cache (read when used, not all at load): a read-only view, not an array of its own.
@@ -205,7 +217,7 @@ def _no_rendering(*args, **kwargs):
 
 
 def test_different_seed_different_images(small, cache):
-    other = load_horse2zebra("synthetic", image_size=SMALL, seed=1)
+    other = load_horse2zebra("synthetic", image_size=SMALL, scenes=shortcut.scene_table(1))
     for name in ALL_SPLITS:
         assert not np.array_equal(small[name].images, other[name].images), name
         assert not np.array_equal(small[name].masks, other[name].masks), name
@@ -214,10 +226,10 @@ def test_different_seed_different_images(small, cache):
 
 def test_same_bytes_whatever_the_number_of_threads(monkeypatch):
     """Chunks draw from their own generators: one thread or two, the same images."""
-    args = (np.random.default_rng([5, 1]), 600, 1, SMALL, CONFOUNDER)
-    two = data._render(*args[:1], *args[1:], chunk=128)
+    args = (1, SMALL, np.arange(600, dtype=np.int8) % 3)
+    two = data._render(np.random.default_rng([5, 1]), *args, chunk=128)
     monkeypatch.setattr(data, "_cores", lambda: 1)
-    one = data._render(np.random.default_rng([5, 1]), *args[1:], chunk=128)
+    one = data._render(np.random.default_rng([5, 1]), *args, chunk=128)
     assert all(np.array_equal(a, b) for a, b in zip(one, two))
 
 
@@ -241,7 +253,7 @@ def test_train_test_and_shifted_concatenate_a_then_b(small):
         assert np.array_equal(combined.images[:na], small[a].images)
         assert np.array_equal(combined.images[na:], small[b].images)
         assert np.array_equal(combined.masks[na:], small[b].masks)
-        assert np.array_equal(combined.backgrounds, np.r_[small[a].backgrounds, small[b].backgrounds])
+        assert np.array_equal(combined.scenes, np.r_[small[a].scenes, small[b].scenes])
         assert np.array_equal(combined.labels, np.r_[small[a].labels, small[b].labels])
 
 
@@ -257,7 +269,7 @@ def test_fingerprint_sees_one_pixel(small, name):
 def test_a_source_without_shifted_splits_says_so(small):
     four = {name: small[name] for name in SPLITS}
     other = Horse2Zebra("folder", four, data.fingerprint(four))
-    assert not other.has_shifted and other.confounder is None
+    assert not other.has_shifted
     for ask in (lambda: other.shifted, lambda: other["shiftedA"]):
         with pytest.raises(DataUnavailable, match="only source='synthetic'"):
             ask()

@@ -13,7 +13,7 @@ from tests.conftest import ASSIGNMENT, ROOT
 from tools import make_figures as mf
 
 FIGURES = json.loads(mf.FIGURES_JSON.read_text())
-EXPECTED_PNGS = {"receptive_field.png", "filters_A.png", "filters_B.png", "filters_C.png"}
+EXPECTED_PNGS = {"receptive_field.png", "dilation.png", "filters_A.png", "filters_B.png", "filters_C.png"}
 
 
 # --- ice-breaker geometry ------------------------------------------------------------------------
@@ -97,6 +97,42 @@ def test_figure_is_the_generated_one(name):
     assert path.exists(), f"{name} is missing: run .venv/bin/python tools/make_figures.py"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == FIGURES["figures"][name], f"{name} was edited or is stale: run tools/make_figures.py"
+
+
+@pytest.mark.parametrize("name", sorted(mf.DIAGRAMS))
+def test_each_diagram_is_what_its_function_draws_now(name, tmp_path):
+    """The diagrams need no training: drawn again, byte for byte the shipped file (else: make_figures.py --diagrams)."""
+    mf.DIAGRAMS[name](tmp_path / name)
+    assert (tmp_path / name).read_bytes() == (mf.FIG_DIR / name).read_bytes(), f"{name} is stale"
+
+
+def test_the_notebook_shows_every_figure():
+    nb = json.loads((ASSIGNMENT / "sec02.ipynb").read_text())
+    text = "".join("".join(cell["source"]) for cell in nb["cells"])
+    assert all(f'src="fig/{name}"' in text for name in EXPECTED_PNGS)
+
+
+def test_the_three_grids_files_have_the_same_size():
+    """Compressed, the shallow layer's few flat squares would make the smallest file and the deep layer's detail the
+    largest: the sizes would give the order away (they once were 116, 5 and 27 KB)."""
+    sizes = {letter: (mf.FIG_DIR / f"filters_{letter}.png").stat().st_size for letter in "ABC"}
+    assert set(sizes.values()) == {mf.GRID_BYTES}, sizes
+
+
+def test_padding_a_png_keeps_its_pixels(tmp_path):
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (20, 30, 4), dtype=np.uint8)
+    path = tmp_path / "grid.png"
+    Image.fromarray(pixels).save(path)
+    mf.pad_png(path, 4096)
+    assert path.stat().st_size == 4096
+    with Image.open(path) as img:
+        assert np.array_equal(np.asarray(img), pixels)
+        img.load()
+        assert img.info["Comment"] == " " * len(img.info["Comment"])
+    with pytest.raises(SystemExit, match="GRID_BYTES"):
+        mf.pad_png(path, 1000)
 
 
 def test_answer_key_filter_order_is_a_permutation_of_abc():

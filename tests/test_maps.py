@@ -47,6 +47,19 @@ def test_the_signed_map_is_the_difference_of_the_two_gradients(model):
     assert maps.cosine(expected, -expected) == pytest.approx(-1)
 
 
+def test_gradient_times_input_is_each_pixels_term_of_the_difference(model):
+    image = _image()
+    gradients = maps.logit_gradients(model, image)
+    expected = ((gradients[1] - gradients[0]) * image).sum(axis=-1)
+    assert np.allclose(maps.signed_difference(model, image, times_input=True, scaled=False), expected, atol=1e-6)
+    assert np.allclose(maps.signed_difference(model, image, scaled=False), (gradients[1] - gradients[0]).sum(-1))
+
+
+def test_negative_share():
+    assert maps.negative_share([3.0, -1.0, 0.0]) == pytest.approx(0.25)
+    assert maps.negative_share([0.0, 0.0]) == 0.0
+
+
 def _tf_keras_vis_saliency(model):
     from tf_keras_vis.saliency import Saliency
     from tf_keras_vis.utils.model_modifiers import ReplaceToLinear

@@ -72,7 +72,7 @@ def test_the_model_answer_quotes_the_numbers_the_notebook_computes(executed):
 def test_the_notebook_shows_the_accuracies_its_models_record(executed):
     printed = _printed(executed, "accuracy(model, split)")
     for model in ("cnn1", "cnn2"):
-        record = json.loads((SOURCE.parent / "data" / f"{model}.provenance.json").read_text())
+        record = json.loads((SOURCE.parent / "instructor" / f"{model}.provenance.json").read_text())
         assert (f"{model}: accuracy {record['test_accuracy']:.3f} on test, "
                 f"accuracy {record['shifted_accuracy']:.3f} on shifted") in printed, printed
 
@@ -124,7 +124,7 @@ def test_the_saliency_answer_says_what_the_ratios_say(executed):
     answer = _answer(executed, "answer_saliency")
     assert f"{min(ratios):.1f} to {max(ratios):.1f} times" in answer, (ratios, answer)
     assert "barely" not in answer
-    # "three quarters or more of every map lies on the background" (on the test images)
+    # "on average three quarters or more of each kind of map lies off the animal" (on the test images)
     header = printed.splitlines().index(next(l for l in printed.splitlines() if l.split() == ["test", "shifted"]))
     rows = [line for line in printed.splitlines()[header + 2:header + 5]]
     shares = [float(line.split()[-2]) for line in rows]
@@ -145,6 +145,41 @@ def test_the_two_logits_gradients_are_nearly_opposite_as_the_text_says(executed)
     text = next(cell.source for cell in executed.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "signed_md")
     assert "nearly opposite" in text and "look alike" in text
     assert len(cosines) == 2 and max(cosines) <= -0.9, printed
+
+
+def test_the_signed_maps_words_say_what_their_numbers_show(executed):
+    """The gradient's sign is what brightening would do; gradient x input is what the pixel as it is counts for. The
+    text says the two disagree on the test zebra's animal: most of its gradient blue, its gradient x input
+    towards zebra. The pictures are those maps (maps.signed_difference), titled with what their sign means."""
+    cell = next(cell for cell in executed.cells if "maps.negative_share(" in cell.source)
+    printed = _printed(executed, "maps.negative_share(")
+    zebra = re.search(r"test zebra: .*\n  on the animal: (\d+)% of the gradient's mass is blue \(towards horse\); "
+                      r"gradient x input sums to ([-+]\d+\.\d) \(towards (zebra|horse)\)", printed)
+    assert zebra, printed
+    blue, total, towards = int(zebra[1]), float(zebra[2]), zebra[3]
+    text = " ".join(_answer(executed, "signed_md").split())
+    assert "on the test zebra below, most of the gradient on the animal is blue" in text
+    assert "gradient × input on the animal sums towards zebra" in text
+    assert blue > 50 and total > 0 and towards == "zebra", printed
+    assert "brightening pushes to" in cell.source and "gradient x input, towards" in cell.source
+
+
+def test_the_shifted_images_are_shown_with_both_models_predictions_before_the_question(executed):
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in executed.cells]
+    shown = [i for i, cell in enumerate(executed.cells)
+             if cell.cell_type == "code" and "plots.show_predictions(" in cell.source]
+    assert shown and shown[0] < ids.index("answer_saliency")
+    cell = executed.cells[shown[0]]
+    assert '"cnn1": cnn1' in cell.source and '"cnn2": cnn2' in cell.source and "test_sets" in cell.source
+
+
+def test_the_sanity_check_answer_quotes_the_correlations_printed(executed):
+    """instructor/answers.md quotes each correlation the randomisation cell prints, in its order."""
+    printed = _printed(executed, "randomised_copies(")
+    correlations = re.findall(r"correlation with the trained map (-?\d\.\d\d)", printed)
+    answers = (SOURCE.parent / "instructor" / "answers.md").read_text()
+    sanity = " ".join(answers[answers.index("## The sanity check"):].split())
+    assert len(correlations) == 4 and re.findall(r"\b\d\.\d\d\b", sanity) == correlations, (correlations, sanity)
 
 
 def test_breakout_1b_shows_the_channels_the_students_function_finds(executed):

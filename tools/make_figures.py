@@ -2,11 +2,15 @@
 
     .venv/bin/python tools/make_figures.py
 
+    .venv/bin/python tools/make_figures.py --diagrams   # only the two diagrams, in seconds
+
 Writes, from code only:
 - ``source/sec02/fig/receptive_field.png``: the ice-breaker diagram, its squares found by pushing
   index ranges back through the convolutions' kernels and strides;
+- ``source/sec02/fig/dilation.png``: a 3x3 kernel at dilations 1, 2 and 4 over the same input grid;
 - ``source/sec02/fig/filters_{A,B,C}.png``: activation maximisation of a shallow, a middle and a deep
-  layer of a small VGG-style network trained here, shuffled onto the letters by a seeded draw;
+  layer of a small VGG-style network trained here, shuffled onto the letters by a seeded draw, each file
+  padded to the same size (``pad_png``);
 - ``source/sec02/fig/figures.json``: where the figures came from, with each PNG's sha256;
 - ``assignments/sec02/answer_key.json``'s ``filter_order``: the letters from shallow to deep.
 
@@ -182,6 +186,40 @@ def draw_receptive_field(path, input_size=INPUT_SIZE, convs=CONVS):
     plt.close(fig)
 
 
+DILATIONS = (1, 2, 4)  # the dilation figure: a 3x3 kernel at each rate, over the same input grid
+DILATION_GRID = 11  # input pixels along a side: room for the widest kernel, 9 pixels, and one around it
+
+
+def draw_dilation(path, dilations=DILATIONS, kernel=3, grid=DILATION_GRID):
+    """A ``kernel`` x ``kernel`` kernel at each of ``dilations``, centred on the same input grid: its taps dark, the
+    span it covers, d(k - 1) + 1 pixels a side, outlined; the same number of weights, a wider view."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    fig, axes = plt.subplots(1, len(dilations), figsize=(3.2 * len(dilations), 3.6))
+    centre = grid // 2
+    for ax, d in zip(axes, dilations):
+        span = d * (kernel - 1) + 1
+        taps = centre + d * (np.arange(kernel) - kernel // 2)
+        for row, col in itertools.product(range(grid), repeat=2):
+            tap = row in taps and col in taps
+            ax.add_patch(Rectangle((col, grid - 1 - row), 1, 1, facecolor=COLOURS["blue"] if tap else "#f2f2f2",
+                                   edgecolor="white", linewidth=1.5))
+        corner = centre - span // 2
+        ax.add_patch(Rectangle((corner, grid - corner - span), span, span, fill=False, edgecolor=COLOURS["red"],
+                               linewidth=2.5))
+        ax.set_title(f"{kernel}x{kernel} kernel, dilation {d}\nspans {span}x{span} input pixels")
+        ax.set_xlim(-0.2, grid + 0.2)
+        ax.set_ylim(-0.2, grid + 0.2)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.savefig(path, dpi=100, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+
+
+DIAGRAMS = {"receptive_field.png": draw_receptive_field, "dilation.png": draw_dilation}  # drawn without training
+
+
 def _legend(ax, regions):
     """Colours and layers only: which square is the receptive field is the students' question."""
     from matplotlib.colors import to_rgba
@@ -218,7 +256,7 @@ def _label_layers(ax, sizes, origins, convs):
 VGG_FILTERS = (16, 32, 64, 128)  # channels of the convolutions in each of the four blocks
 TRAIN_SIZE = 64  # the 128-pixel images average-pooled 2x2: a quarter of the work, same shapes
 EPOCHS = 5
-SCENES = 6  # the labels it learns: horse or zebra, times grass, gravel or brick (scene_labels)
+SCENES = 6  # the labels it learns: horse or zebra, times the scene's picture (scene_labels)
 BATCH_SIZE = 64
 VISUALISED = ("block1_conv2", "block3_conv1", "block4_conv2")  # shallow, middle, deep
 FILTERS_SHOWN = 9
@@ -229,18 +267,17 @@ AM_LEARNING_RATE = 0.02
 AM_DECAY = 0.01  # each step pulls every pixel 1% back towards grey: no colour runs off to 0 or 1
 AM_BLUR_EVERY = 4  # a 3x3 blur every 4th step damps the pixel-level checkerboard the pooling invites
 AM_JITTER = 2  # pixels the image is rolled each step, in both directions
+GRID_BYTES = 160 * 1024  # every grid's file is padded to this size (pad_png); the largest so far was 114 KiB
 
 
 def scene_labels(split):
-    """Each image's animal and the ground it stands on, as one of 6 labels: class * 3 + background.
+    """Each image's animal and its scene (``split.scenes``), as one of 6 labels: class * 3 + scene.
 
     Why not the class alone: a network that only tells horse from zebra gets by with two deep features,
     and every unit of its deepest layer climbs to one of two pictures. Asked for the ground as well, its
     deepest units show stripes, grids and blobs of several colours, no two alike (tests/test_figures.py).
     """
-    from cnnlab.data import BACKGROUNDS
-
-    return split.labels * len(BACKGROUNDS) + split.backgrounds
+    return split.labels * (SCENES // 2) + split.scenes
 
 
 def build_vgg(filters=VGG_FILTERS, classes=SCENES):
@@ -288,7 +325,7 @@ def train_vgg(data, seed=SEED, epochs=EPOCHS):
         "epochs": epochs,
         "batch_size": BATCH_SIZE,
         "train_accuracy": round(float(history.history["accuracy"][-1]), 4),
-        "labels": "class x 3 + background (horse or zebra, on grass, gravel or brick): 6 labels",
+        "labels": "class x 3 + scene (horse or zebra, times the scene of data/scenes.json): 6 labels",
         "test_accuracy": round(float(np.mean(probs.argmax(axis=-1) == scene_labels(data.test))), 4),
     }
 
@@ -425,6 +462,24 @@ def save_grid(images, path, pixels, columns=3):
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.04, hspace=0.04)
     fig.savefig(path, dpi=100, facecolor="white")
     plt.close(fig)
+    pad_png(path, GRID_BYTES)
+
+
+def pad_png(path, size):
+    """Pad the PNG at ``path`` to exactly ``size`` bytes with a comment of spaces (a tEXt chunk before IEND).
+
+    Compressed, a grid of a few big flat squares makes a far smaller file than one of fine detail: unpadded, the
+    three grids' file sizes would tell the order the students are asked to find."""
+    import struct
+    import zlib
+
+    png = pathlib.Path(path).read_bytes()
+    spaces = size - len(png) - 12 - len(b"Comment\0")  # 12: the chunk's length, type and CRC
+    if spaces < 0:
+        raise SystemExit(f"{path} has {len(png)} bytes, more than GRID_BYTES ({size}): raise GRID_BYTES")
+    data = b"tEXt" + b"Comment\0" + b" " * spaces
+    chunk = struct.pack(">I", len(data) - 4) + data + struct.pack(">I", zlib.crc32(data))
+    pathlib.Path(path).write_bytes(png[:-12] + chunk + png[-12:])  # the last 12 bytes are IEND
 
 
 def optimised_size(field):
@@ -538,6 +593,17 @@ def write_answer_key(order, path=ANSWER_KEY):
     path.write_text(json.dumps(key, indent=2) + "\n")
 
 
+def draw_diagrams():
+    """Draw the diagrams (no network in them) and record their sha256 in figures.json, where there is one."""
+    for name, draw in DIAGRAMS.items():
+        draw(FIG_DIR / name)
+    if FIGURES_JSON.exists():
+        record = json.loads(FIGURES_JSON.read_text())
+        record["figures"].update({name: sha256(FIG_DIR / name) for name in DIAGRAMS})
+        record["figures"] = dict(sorted(record["figures"].items()))
+        FIGURES_JSON.write_text(json.dumps(record, indent=2) + "\n")
+
+
 def main():
     # cnnlab first: it sets TensorFlow's environment, then imports it. Not at module level, so that
     # the tests can import this module's geometry without paying for TensorFlow.
@@ -546,7 +612,7 @@ def main():
 
     start = time.perf_counter()
     FIG_DIR.mkdir(parents=True, exist_ok=True)
-    draw_receptive_field(FIG_DIR / "receptive_field.png")
+    draw_diagrams()
     data = load_horse2zebra("synthetic")
     model, training = train_vgg(data)
     order = letter_order()
@@ -558,4 +624,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:] == ["--diagrams"]:  # the diagrams alone, in seconds: no training
+        draw_diagrams()
+    else:
+        main()

@@ -93,13 +93,18 @@ def randomised(model):
     return keras.models.clone_model(model)
 
 
+# The scenes of the grading images: each class's usual ones, as assignments/sec02/shortcut.py draws a test image's
+# (tests/test_shortcut.py checks them against it; that module is not in the kernel's reach).
+GRADING_SCENES = {0: (2, 2), 1: (0, 0)}
+
+
 @functools.cache
 def images():
     """Two horses and two zebras the students never saw, drawn by the section's own data code."""
-    from cnnlab.data import synthetic_sample
+    from cnnlab.data import SPLITS, draw_images
 
-    horses = synthetic_sample(0, 2, seed=GRADING_SEED)
-    zebras = synthetic_sample(1, 2, seed=GRADING_SEED)
+    horses, zebras = (draw_images(label, GRADING_SCENES[label], [GRADING_SEED, len(SPLITS), label])
+                      for label in (0, 1))
     return [horses.image(0), zebras.image(0), horses.image(1), zebras.image(1)]
 
 

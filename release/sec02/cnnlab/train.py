@@ -65,7 +65,6 @@ def train(model_name, data, *, epochs, batch_size, seed, out_dir, patience=3, ve
         "file": path.name,
         "data_source": data.source,
         "data_sha256": data.fingerprint,
-        "confounder": data.confounder,
         "seed": seed,
         "epochs_requested": epochs,
         "epochs_run": len(history.history["loss"]),

@@ -7,13 +7,13 @@
 Every source gives the same four splits with the section notebook's labels (horses = 0, zebras = 1),
 images as float32 in [0, 1] at ``image_size`` x ``image_size``. The synthetic source also gives the
 animal's mask for every image, so that tests can check where saliency and Grad-CAM maps point, and
-the background each image stands on (``Split.backgrounds``).
+each image's scene (``Split.scenes``), as a real data set gives each image's metadata.
 
-The synthetic source draws its images from pictures inside the scikit-image wheel (a horse silhouette
-under random poses, painted with a coat, over a textured background). Besides the four splits it
-gives two more test splits, ``shiftedA`` (120 horses) and ``shiftedB`` (140 zebras), drawn another way
-(``Horse2Zebra.shifted`` gives them together); only the synthetic source has them
-(``Horse2Zebra.has_shifted``).
+The synthetic source draws its images from the horse silhouette inside the scikit-image wheel, under random
+poses, painted with a coat, in front of a scene: a window of one of the three pictures of ``data/scenes.png``. Which picture each image's scene comes from is data, not code: ``data/scenes.json``
+gives it for every image, with the seed of the rest of the drawing. Besides the four splits it gives two
+more test splits, ``shiftedA`` (120 horses) and ``shiftedB`` (140 zebras) (``Horse2Zebra.shifted`` gives
+them together); only the synthetic source has them (``Horse2Zebra.has_shifted``).
 """
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ SHIFTED_SPLITS = {"shiftedA": (0, 120), "shiftedB": (1, 140)}
 CLASS_NAMES = ("horse", "zebra")
 SOURCES = ("synthetic", "folder", "tfds")
 IMAGE_SIZE = 128
+# Each synthetic image's scene ({"seed": ..., "splits": {split name: [scene of each image]}}), and the pictures
+# the scenes are cut from (side by side, 512 x 512 pixels each, grey).
+SCENES = pathlib.Path(__file__).resolve().parents[1] / "data" / "scenes.json"
+SCENE_PICTURES = SCENES.with_suffix(".png")
 FINGERPRINT_FILE = "fingerprint.txt"  # in the synthetic data's cache folder
 
 
@@ -50,7 +54,7 @@ class Split:
     pixels: np.ndarray  # (N, H, W, 3)
     labels: np.ndarray  # int64, (N,)
     masks: np.ndarray | None = None  # bool, (N, H, W): True on the animal (synthetic source only)
-    backgrounds: np.ndarray | None = None  # int8, (N,): index into BACKGROUNDS (synthetic source only)
+    scenes: np.ndarray | None = None  # int8, (N,): the picture of SCENE_PICTURES behind the animal (synthetic only)
 
     @functools.cached_property
     def images(self):
@@ -64,23 +68,12 @@ class Split:
     def __len__(self):
         return len(self.labels)
 
-    @property
-    def typical_background(self):
-        """bool (N,): the image stands on its class's typical background (None without the bookkeeping)."""
-        if self.backgrounds is None:
-            return None
-        typical = np.zeros((2, len(BACKGROUNDS)), dtype=bool)
-        for label, names in TYPICAL_BACKGROUNDS.items():
-            typical[label, [BACKGROUNDS.index(name) for name in names]] = True
-        return typical[self.labels, self.backgrounds]
-
 
 @dataclass(frozen=True)
 class Horse2Zebra:
     source: str
     splits: dict  # split name -> Split
     fingerprint: str  # sha256 of the images and labels (shifted splits included), for provenance records
-    confounder: float | None = None  # CONFOUNDER for the synthetic source; None where unknown
 
     def __getitem__(self, name):
         if name in SHIFTED_SPLITS and name not in self.splits:
@@ -111,11 +104,13 @@ class Horse2Zebra:
                 "draws the shifted splits")
 
 
-def load_horse2zebra(source="synthetic", *, data_dir=None, image_size=IMAGE_SIZE, seed=0):
-    """Load the horse2zebra splits from ``source`` (one of ``SOURCES``); synthetic adds SHIFTED_SPLITS."""
+def load_horse2zebra(source="synthetic", *, data_dir=None, image_size=IMAGE_SIZE, scenes=SCENES):
+    """Load the horse2zebra splits from ``source`` (one of ``SOURCES``); synthetic adds SHIFTED_SPLITS.
+
+    ``scenes``: the synthetic images' scenes, a file like SCENES or what it holds, as a dict."""
     if source == "synthetic":
-        splits, digest = _synthetic(image_size, seed)
-        return Horse2Zebra(source, splits, digest, CONFOUNDER)
+        splits, digest = _synthetic(image_size, scenes)
+        return Horse2Zebra(source, splits, digest)
     if source == "folder":
         splits = _folder_splits(data_dir, image_size)
     elif source == "tfds":
@@ -157,7 +152,7 @@ def _concat(a, b):
 
     # As stored (bytes stay bytes), unless the two were stored differently.
     pixels = [a.pixels, b.pixels] if a.pixels.dtype == b.pixels.dtype else [a.images, b.images]
-    return Split(np.concatenate(pixels), np.concatenate([a.labels, b.labels]), both("masks"), both("backgrounds"))
+    return Split(np.concatenate(pixels), np.concatenate([a.labels, b.labels]), both("masks"), both("scenes"))
 
 
 def _as_float(pixels):
@@ -169,9 +164,9 @@ def _as_float(pixels):
     return images
 
 
-def _from_uint8(images, label, masks=None, backgrounds=None):
+def _from_uint8(images, label, masks=None, scenes=None):
     images = np.asarray(images, dtype=np.uint8)
-    return Split(images, np.full(len(images), label, dtype=np.int64), masks, backgrounds)
+    return Split(images, np.full(len(images), label, dtype=np.int64), masks, scenes)
 
 
 # --- source: a folder in the public CycleGAN zip layout ----------------------------------------
@@ -223,40 +218,45 @@ def _tfds_splits(data_dir, image_size):
 
 # --- source: synthetic horses and zebras ------------------------------------------------------
 # Built only from images inside the scikit-image wheel: the horse silhouette under a random pose,
-# painted with a horse's coat or a zebra's stripes that follow the body, over a colour-jittered
-# texture (grass, gravel, brick) chosen by the confounder, sometimes behind a fence. Vectorised over
-# images; cached on disk.
+# painted with a horse's coat or a zebra's stripes that follow the body, in front of a colour-jittered
+# scene (a window of one of the pictures of SCENE_PICTURES, as data/scenes.json says), sometimes behind
+# a fence. Vectorised over images; cached on disk.
 
 GENERATOR_VERSION = 2
-BACKGROUNDS = ("grass", "gravel", "brick")
-# The backgrounds each class stands on most of the time (the share: CONFOUNDER).
-TYPICAL_BACKGROUNDS = {0: ("gravel", "brick"), 1: ("grass",)}
-# The share of images of trainA/trainB/testA/testB on their class's typical background (exactly
-# round(CONFOUNDER * n) per split); the shifted splits put every image on the other class's one.
-CONFOUNDER = 0.9
-BACKGROUND_AGREEMENT = {**{name: CONFOUNDER for name in SPLITS}, **{name: 0.0 for name in SHIFTED_SPLITS}}
 HORSE_COATS = ("solid", "dappled", "pinto", "brindle")
 ZEBRA_COATS = ("bold", "thin", "brown", "broken", "faint")
 _COAT_SHARES = {0: (0.5, 0.15, 0.1, 0.25), 1: (0.3, 0.15, 0.1, 0.2, 0.25)}
-_TEXTURE_TINTS = {"grass": (0.75, 1.05, 0.55), "gravel": (1.0, 0.95, 0.85), "brick": (1.1, 0.8, 0.7)}
+_SCENE_TINTS = np.array([(0.75, 1.05, 0.55), (1.0, 0.95, 0.85), (1.1, 0.8, 0.7)], dtype=np.float32)  # per picture
 _COATS = np.array([  # bay, chestnut, dark brown, black, grey, white, palomino
     (0.45, 0.27, 0.14), (0.62, 0.32, 0.14), (0.26, 0.16, 0.09), (0.10, 0.09, 0.09),
     (0.58, 0.57, 0.55), (0.86, 0.84, 0.80), (0.80, 0.65, 0.38)], dtype=np.float32)
 _WOOD = np.array((0.45, 0.33, 0.22), dtype=np.float32)
 
 
-def synthetic_splits(image_size=IMAGE_SIZE, seed=0):
+def synthetic_splits(image_size=IMAGE_SIZE, scenes=SCENES):
     """The six synthetic splits (SPLITS, then SHIFTED_SPLITS); the same arguments always give the same bytes."""
-    return _synthetic(image_size, seed)[0]
+    return _synthetic(image_size, scenes)[0]
 
 
-def _synthetic(image_size, seed):
+def read_scenes(scenes=SCENES):
+    """{"seed": int, "splits": {split name: int8 array, the scene of each image}} of a file like SCENES
+    (or of the dict it holds)."""
+    if not isinstance(scenes, dict):
+        scenes = json.loads(pathlib.Path(scenes).read_text())
+    return {"seed": int(scenes["seed"]),
+            "splits": {name: np.asarray(codes, dtype=np.int8) for name, codes in scenes["splits"].items()}}
+
+
+def _synthetic(image_size, scenes):
     """(the six splits, their fingerprint), from the cache or generated (and then cached).
 
     The cache is a folder of .npy files, read memory-mapped: a split's pages are read, and count in the kernel's
     memory, only when a cell uses its images, so the training images a notebook only glances at cost next to
     nothing. The fingerprint is written with them, so that loading does not read every image to hash it."""
-    params = {"version": GENERATOR_VERSION, "image_size": image_size, "seed": seed, "confounder": CONFOUNDER,
+    scenes = read_scenes(scenes)
+    params = {"version": GENERATOR_VERSION, "image_size": image_size, "seed": scenes["seed"],
+              "scenes": {name: hashlib.sha256(codes.tobytes()).hexdigest() for name, codes in scenes["splits"].items()},
+              "pictures": hashlib.sha256(SCENE_PICTURES.read_bytes()).hexdigest(),
               "splits": {**SPLITS, **SHIFTED_SPLITS}}
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     cache = _cache_dir() / f"horse2zebra-synthetic-{key}"
@@ -267,11 +267,14 @@ def _synthetic(image_size, seed):
     else:
         arrays = {}
         for index, (name, (label, count)) in enumerate(names.items()):
-            rng = np.random.default_rng([seed, index])
-            (arrays[name + ".images"], arrays[name + ".masks"],
-             arrays[name + ".backgrounds"]) = _render(rng, count, label, image_size, BACKGROUND_AGREEMENT[name])
+            codes = scenes["splits"][name]
+            if len(codes) != count:
+                raise ValueError(f"the scenes give {len(codes)} images of {name}, which has {count}")
+            rng = np.random.default_rng([scenes["seed"], index])
+            arrays[name + ".images"], arrays[name + ".masks"] = _render(rng, label, image_size, codes)
+            arrays[name + ".scenes"] = codes
         digest = None
-    splits = {name: _from_uint8(arrays[name + ".images"], label, arrays[name + ".masks"], arrays[name + ".backgrounds"])
+    splits = {name: _from_uint8(arrays[name + ".images"], label, arrays[name + ".masks"], arrays[name + ".scenes"])
               for name, (label, _) in names.items()}
     if digest is None:
         digest = _digest({name: arrays[name + ".images"] for name in names}, splits)
@@ -279,15 +282,12 @@ def _synthetic(image_size, seed):
     return splits, digest
 
 
-def synthetic_sample(label, n, seed, image_size=IMAGE_SIZE, shifted=False):
-    """``n`` fresh synthetic images of one class (0 horse, 1 zebra), drawn apart from the splits.
-
-    As the test splits draw them (the confounder's share on the class's typical background), or, with
-    ``shifted=True``, as the shifted splits do (every one on the other class's background).
-    """
-    rng = np.random.default_rng([seed, len(SPLITS), label])
-    images, masks, backgrounds = _render(rng, n, label, image_size, 0.0 if shifted else CONFOUNDER)
-    return _from_uint8(images, label, masks, backgrounds)
+def draw_images(label, scenes, key, image_size=IMAGE_SIZE):
+    """Fresh synthetic images of one class (0 horse, 1 zebra), one in front of each of ``scenes`` (indices
+    into the pictures of SCENE_PICTURES), drawn from ``np.random.default_rng(key)``: a Split."""
+    scenes = np.asarray(scenes, dtype=np.int8)
+    images, masks = _render(np.random.default_rng(key), label, image_size, scenes)
+    return _from_uint8(images, label, masks, scenes)
 
 
 def _cache_dir():
@@ -307,25 +307,18 @@ def _save_quietly(folder, arrays, digest):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _textures():
-    from skimage import data
+def _pictures():
+    """The scene pictures, float32 (3, 512, 512) in [0, 1]."""
+    from PIL import Image
 
-    return np.stack([getattr(data, name)().astype(np.float32) / 255.0 for name in BACKGROUNDS])
-
-
-def _choose_backgrounds(rng, count, label, agreement):
-    """Background codes (indices into BACKGROUNDS): exactly round(agreement * count) of the class's typical ones."""
-    typical = np.zeros(count, dtype=bool)
-    typical[:int(round(agreement * count))] = True
-    typical = rng.permutation(typical)
-    own = np.array([BACKGROUNDS.index(b) for b in TYPICAL_BACKGROUNDS[label]])
-    other = np.array([BACKGROUNDS.index(b) for b in TYPICAL_BACKGROUNDS[1 - label]])
-    return np.where(typical, own[rng.integers(0, len(own), count)],
-                    other[rng.integers(0, len(other), count)]).astype(np.int8)
+    with Image.open(SCENE_PICTURES) as img:
+        strip = np.asarray(img, dtype=np.uint8)
+    return np.stack(np.split(strip, len(_SCENE_TINTS), axis=1)).astype(np.float32) / 255.0
 
 
-def _render(rng, count, label, size, agreement, chunk=256):
-    """(uint8 images, bool masks, int8 background codes) of ``count`` animals of class ``label``.
+def _render(rng, label, size, scenes, chunk=256):
+    """(uint8 images, bool masks) of ``len(scenes)`` animals of class ``label``, image i in front of scene
+    ``scenes[i]``.
 
     Chunks draw from generators spawned from ``rng``, in order: the bytes do not depend on how the
     chunks are scheduled (two at a time where the machine has the cores)."""
@@ -334,18 +327,19 @@ def _render(rng, count, label, size, agreement, chunk=256):
     from skimage import data
 
     silhouette = ~data.horse()  # True on the horse
-    textures = _textures()
-    backgrounds = _choose_backgrounds(rng, count, label, agreement)
-    starts = range(0, count, chunk)
+    pictures = _pictures()
+    starts = range(0, len(scenes), chunk)
     rngs = rng.spawn(len(starts))
 
     def one(i):
-        kind = backgrounds[starts[i]:starts[i] + chunk]
-        return _render_chunk(rngs[i], len(kind), label, size, silhouette, textures, kind)
+        kind = scenes[starts[i]:starts[i] + chunk]
+        return _render_chunk(rngs[i], len(kind), label, size, silhouette, pictures, kind)
 
     with ThreadPoolExecutor(max_workers=min(2, _cores())) as pool:
         done = list(pool.map(one, range(len(starts))))
-    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done]), backgrounds
+    if not done:
+        return np.zeros((0, size, size, 3), dtype=np.uint8), np.zeros((0, size, size), dtype=bool)
+    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
 
 
 def _cores():
@@ -353,9 +347,9 @@ def _cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _render_chunk(rng, n, label, size, silhouette, textures, kind):
-    """Every pixel is a colour of the image's palette times an intensity: palette index 0 the background
-    (times its texture), 1-3 the coat's colours (times the shading), 4 the fence's wood."""
+def _render_chunk(rng, n, label, size, silhouette, pictures, kind):
+    """Every pixel is a colour of the image's palette times an intensity: palette index 0 the scene
+    (times its picture), 1-3 the coat's colours (times the shading), 4 the fence's wood."""
     sh, sw = silhouette.shape
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
 
@@ -385,7 +379,7 @@ def _render_chunk(rng, n, label, size, silhouette, textures, kind):
     inside = (su >= 0) & (su < sw) & (sv >= 0) & (sv < sh)
     mask = inside & silhouette[np.clip(sv, 0, sh - 1), np.clip(su, 0, sw - 1)]
 
-    texture, ground = _backgrounds(rng, n, size, textures, kind)
+    texture, scenery = _scenery(rng, n, size, pictures, kind)
     coat = rng.choice(len(_COAT_SHARES[label]), n, p=_COAT_SHARES[label])
     pattern, colours = (_horse_coats if label == 0 else _zebra_coats)(rng, draw, per_image, coat, u, v)
     shading = 1.15 - 0.35 * (v + sh / 2) / sh  # lit from above
@@ -400,7 +394,7 @@ def _render_chunk(rng, n, label, size, silhouette, textures, kind):
     mask &= ~fence
 
     daylight = draw(0.85, 1.1)[:, None, None]  # the light of the day, on everything
-    palette = np.concatenate([ground[:, None], colours, wood[:, None]], axis=1) * daylight  # (n, 5, 3)
+    palette = np.concatenate([scenery[:, None], colours, wood[:, None]], axis=1) * daylight  # (n, 5, 3)
     index = np.where(fence, 4, np.where(mask, 1 + pattern, 0)) + per_image(5 * np.arange(n))
     intensity = np.where(fence, np.float32(1), np.where(mask, shading, texture)) * np.float32(255)
     image = palette.reshape(-1, 3)[index]  # (n, size, size, 3)
@@ -469,16 +463,15 @@ def _zebra_coats(rng, draw, per_image, coat, u, v):
     return pattern.astype(np.int8), np.stack([dark, light, (light + dark) / 2], axis=1).astype(np.float32)
 
 
-def _backgrounds(rng, n, size, textures, kind):
-    """The texture's intensity per pixel (n, size, size) and each background's colour (n, 3)."""
-    tints = np.array([_TEXTURE_TINTS[name] for name in BACKGROUNDS], dtype=np.float32)
+def _scenery(rng, n, size, pictures, kind):
+    """The scene picture's intensity per pixel (n, size, size) and each scene's colour (n, 3)."""
     step = rng.uniform(1.0, 2.5, n).astype(np.float32)  # texture pixels per image pixel
-    span = textures.shape[1] - 1 - step * size
+    span = pictures.shape[1] - 1 - step * size
     oy, ox = rng.uniform(0, 1, n) * span, rng.uniform(0, 1, n) * span
     grid = np.arange(size, dtype=np.float32)
     rows = (oy[:, None] + step[:, None] * grid).astype(np.int32)  # (n, size)
     cols = (ox[:, None] + step[:, None] * grid).astype(np.int32)
-    gray = textures[kind[:, None, None], rows[:, :, None], cols[:, None, :]]  # (n, size, size)
-    tint = tints[kind] * rng.uniform(0.8, 1.2, (n, 3)).astype(np.float32)
+    gray = pictures[kind[:, None, None], rows[:, :, None], cols[:, None, :]]  # (n, size, size)
+    tint = _SCENE_TINTS[kind] * rng.uniform(0.8, 1.2, (n, 3)).astype(np.float32)
     brightness = rng.uniform(0.7, 1.2, n).astype(np.float32)[:, None]
     return gray, tint * brightness

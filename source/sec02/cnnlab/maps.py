@@ -141,13 +141,29 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def signed_difference(model, img, towards=1, against=0):
+def signed_difference(model, img, towards=1, against=0, times_input=False, scaled=True):
     """Gradient of logit ``towards`` minus logit ``against``, summed over colours: (H, W), signed, scaled so that
-    its largest absolute value is 1. Positive pixels push the decision towards class ``towards``."""
+    its largest absolute value is 1 (unless ``scaled=False``).
+
+    A positive pixel is one that, *brightened* a little, would move the decision towards class ``towards``: the
+    gradient says what a change would do, not what the pixel as it is contributes (a dark stripe can be evidence
+    for zebra and still have a negative gradient). With ``times_input``, the gradient times the image before the
+    sum (gradient x input): each pixel's term in the first-order account of the difference of logits, positive
+    where the pixel as it is counts towards ``towards``."""
     gradients = logit_gradients(model, img)
-    signed = (gradients[towards] - gradients[against]).sum(axis=-1)
+    signed = gradients[towards] - gradients[against]
+    if times_input:
+        signed = signed * np.asarray(img, dtype=np.float32)
+    signed = signed.sum(axis=-1)
     peak = np.abs(signed).max()
-    return signed / peak if peak > 0 else signed
+    return signed / peak if scaled and peak > 0 else signed
+
+
+def negative_share(values):
+    """The share of the absolute mass of ``values`` that is on negative ones (0 when there is none)."""
+    values = np.asarray(values, dtype=np.float64)
+    mass = np.abs(values).sum()
+    return float(np.abs(values[values < 0]).sum() / mass) if mass > 0 else 0.0
 
 
 def randomised_copies(model, depths=None, seed=0):

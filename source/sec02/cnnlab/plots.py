@@ -20,13 +20,38 @@ def show_examples(split, n=4, title=None):
     return fig
 
 
+def show_predictions(models, sets, per_class=4):
+    """The first ``per_class`` horses and zebras of each of ``sets`` ({name: Split}), one row a set, each image
+    titled with its class and what each of ``models`` ({name: model}) predicts for it: in red where one is wrong.
+
+    Returns the figure and {set: {model: the predicted labels of the images shown, in their order}}."""
+    from cnnlab.models import predict_labels  # here: the rest of this module needs no Keras
+
+    fig, ax = plt.subplots(len(sets), 2 * per_class, figsize=(2.4 * 2 * per_class, 3.0 * len(sets)), squeeze=False)
+    predicted = {}
+    for axes, (name, split) in zip(ax, sets.items()):
+        rows = np.concatenate([np.flatnonzero(split.labels == label)[:per_class] for label in (0, 1)])
+        images, labels = split.image(rows), split.labels[rows]
+        predicted[name] = {model: predict_labels(net, images) for model, net in models.items()}
+        for i, axis in enumerate(axes[:len(rows)]):
+            axis.imshow(images[i])
+            guesses = "\n".join(f"{model}: {CLASS_NAMES[p[i]]}" for model, p in predicted[name].items())
+            wrong = any(p[i] != labels[i] for p in predicted[name].values())
+            axis.set_title(f"{name}: a {CLASS_NAMES[labels[i]]}\n{guesses}", color="red" if wrong else "black",
+                           fontsize=9)
+        for axis in axes:
+            axis.axis("off")
+    fig.tight_layout()
+    return fig, predicted
+
+
 def show_channels(feature_maps, n=5, title=None, cmap="Blues_r", channels=None):
     """The ``n`` channels that vary most over one image's feature maps, shaped (H, W, C) (channels last), or the
     ``channels`` given.
 
     Channels are shown in decreasing order of their spatial standard deviation, each titled with its index in
-    the layer. Many channels after a ReLU do not respond to a given image at all: they are zero everywhere and
-    would show as one flat colour, so the first channels by index are often not worth looking at.
+    the layer. After a ReLU, many channels are zero on most of a given image and would show as nearly one flat
+    colour, so the first channels by index are often not worth looking at.
     """
     feature_maps = np.asarray(feature_maps)
     if channels is None:
