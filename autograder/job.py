@@ -319,7 +319,8 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     command += [] if execute else ["--Execute.enabled=False"]
     records = course / "records"
     for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
-        _empty(folder)
+        _fresh(folder)
+    records.mkdir(exist_ok=True)
     env = environment(**ONE_CORE, **{RECORDS: str(records)})
     if cell_limits:
         env[budgets.CELL_BUDGETS] = str(cell_limits)  # read by nbgrader_config.py
@@ -340,16 +341,15 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, assignment, student, output)}"]
 
 
-def _empty(folder):
-    """``folder``, made and emptied (it may be a mount point: emptied, not removed), and the grader's again: the
-    last run's sandbox gave it to its own student uid, which the next sandbox's is not."""
-    folder.mkdir(exist_ok=True)
-    for item in folder.iterdir():
-        if item.is_dir() and not item.is_symlink():
-            shutil.rmtree(item)
-        else:
-            item.unlink()
-    os.chown(folder, os.geteuid(), os.getegid())
+def _fresh(folder):
+    """``folder`` made anew, empty and the grader's (the last run's sandbox gave it to its own student): a new memory
+    file system where the job's private course has one there (``PRIVATE_MB``), a new folder elsewhere."""
+    size = PRIVATE_MB.get(f"course/{folder.name}")
+    if size and os.path.ismount(folder):
+        sandbox.fresh_scratch(str(folder), size)
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
 
 
 def _sandboxed_kernel(course, assignment, limits):

@@ -42,6 +42,7 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
 KEYCTL_JOIN_SESSION_KEYRING = 1
@@ -149,6 +150,13 @@ def private_scratch(folders):
     for path, size in folders.items():
         os.makedirs(path, exist_ok=True)
         _mount("scratch", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=755")
+
+
+def fresh_scratch(path, size):
+    """Replace the memory file system at ``path`` (one that ``private_scratch`` made, in this process) with a new,
+    empty one of ``size`` MB: as a folder made anew, the grader's, whoever wrote in the last one."""
+    _check(_libc.umount2(path.encode(), MNT_DETACH), f"umount {path}")
+    _mount("scratch", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=755")
 
 
 def _map_as_root(flags):

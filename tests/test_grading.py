@@ -160,4 +160,4 @@ def test_rerun_is_idempotent_and_a_new_submission_regrades_one_student(graded_co
 
 
 def _rows_from_text(text):
-    return {row["student"]: row for row in csv.DictReader(text.splitlines())}
+    return {reports.as_given(row["student"]): row for row in csv.DictReader(text.splitlines())}
