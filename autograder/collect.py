@@ -11,7 +11,6 @@ student's submission for review and costs no one else anything.
 import os
 import pathlib
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -106,9 +105,9 @@ def from_zip(course, assignment, archive):
     found, skipped = {}, []
     with zipfile.ZipFile(archive) as z:
         for info in z.infolist():
-            match = named.fullmatch(info.filename)
             if info.is_dir():
                 continue
+            match = named.fullmatch(info.filename)
             if not match:
                 skipped.append(info.filename)
                 continue
@@ -125,10 +124,10 @@ def from_zip(course, assignment, archive):
             raise SystemExit(f"{archive} holds no <student>_{notebook} file")
         collected = {}
         for student, entries in sorted(found.items()):
-            newest = max(entries, key=lambda info: info.date_time)  # the last of equals: max keeps the first
-            newest = [info for info in entries if info.date_time == newest.date_time][-1]
-            collected[student] = [f"handed in {len(entries)} notebooks in the zip ({', '.join(i.filename for i in entries)}): "
-                                  f"graded the newest, {newest.filename}"] if len(entries) > 1 else []
+            newest = max(reversed(entries), key=lambda info: info.date_time)  # of equals, the last in the zip
+            names = ", ".join(info.filename for info in entries)
+            collected[student] = [f"handed in {len(entries)} notebooks in the zip ({names}): graded the newest, "
+                                  f"{newest.filename}"] if len(entries) > 1 else []
             data = _bounded(z, newest)
             if data is None:
                 collected[student].append(f"handed in {newest.filename}, over {LARGEST_FILE >> 20} MB: not collected")

@@ -149,9 +149,9 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     timed = {exercise for exercise, _ in stopped}
     notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
     result = gradebook.scores(course, assignment, STUDENT)
+    kept = [name for name in (notebook_name, "timestamp.txt") if (autograded / name).exists()]
     result.update(notes=notes, verdict=verdict, seconds=seconds, stopped=[text for _, text in stopped],
-                  pictures=pictures, files={name: (autograded / name).read_bytes()
-                                            for name in (notebook_name, "timestamp.txt") if (autograded / name).exists()})
+                  pictures=pictures, files={name: (autograded / name).read_bytes() for name in kept})
     return result
 
 
