@@ -183,9 +183,10 @@ perfect = {str(i): np.ones((128, 128)) for i in range(9)}
 np.savez(os.path.join(records, "gradcam.npz"), tf32=False, trained=np.ones((128, 128)), random=np.eye(128), **perfect)
 np.savez(os.path.join(records, "vanilla_saliency.npz"), **{str(i): np.array(["perfect"] * 3) for i in range(9)})"""
 
-# An answer in HTML that would run in the TA's browser, where formgrader shows it: a script, an image's error handler.
+# An answer in HTML that would run in the TA's browser, where formgrader shows it: a script, an image's error handler
+# (an image that fails to load at once, from no server).
 _SCRIPT = """<script>document.title = "pwned by script"</script>
-<img src="nowhere.png" onerror="document.title = 'pwned by onerror'">"""
+<img src="data:," onerror="document.title = 'pwned by onerror'">"""
 
 
 def _answers_in_html(nb):
