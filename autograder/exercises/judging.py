@@ -30,28 +30,30 @@ def load(folder, name):
     path = pathlib.Path(folder) / f"{name}.npz"
     if not os.path.lexists(path):
         return None
-    if not stat.S_ISREG(os.lstat(path).st_mode):  # a link to another file, a pipe that never ends
+    status = os.lstat(path)
+    if not stat.S_ISREG(status.st_mode):  # a link to another file, a pipe that never ends
         raise Malformed(f"{path.name} is not a plain file")
-    if os.lstat(path).st_size > RECORD_BYTES:
+    if status.st_size > RECORD_BYTES:
         raise Malformed(f"{path.name} is over {RECORD_BYTES >> 20} MB")
-    with open(path, "rb") as f:  # its number of values, from the end of the archive, before parsing its directory
-        f.seek(max(0, os.fstat(f.fileno()).st_size - 22))
+    with open(path, "rb") as f:
+        f.seek(max(0, status.st_size - 22))  # its number of values, from the archive's end, before its directory
         end = f.read(22)
-    if len(end) < 22 or end[:4] != b"PK\x05\x06" or struct.unpack("<H", end[10:12])[0] > RECORD_KEYS:
-        raise Malformed(f"{path.name} is not an archive of at most {RECORD_KEYS} values, as the recorder writes")
-    try:
-        with zipfile.ZipFile(path) as z:  # what np.load would inflate, counted before it does
-            members = z.infolist()
-    except (zipfile.BadZipFile, OSError) as err:
-        raise Malformed(f"{path.name} is not a record ({err})") from None
-    if len(members) > RECORD_KEYS or sum(m.file_size for m in members) > RECORD_BYTES:
-        raise Malformed(f"{path.name} holds {len(members)} values, {sum(m.file_size for m in members) >> 20} MB "
-                        f"inflated: over {RECORD_KEYS} values or {RECORD_BYTES >> 20} MB")
-    try:
-        with np.load(path, allow_pickle=False) as npz:  # the student's code could have written this file
-            return {key: _plain(npz[key]) for key in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise Malformed(f"{path.name} cannot be read as arrays ({type(err).__name__}: {str(err)[:100]})") from None
+        if len(end) < 22 or end[:4] != b"PK\x05\x06" or struct.unpack("<H", end[10:12])[0] > RECORD_KEYS:
+            raise Malformed(f"{path.name} is not an archive of at most {RECORD_KEYS} values, as the recorder writes")
+        try:
+            with zipfile.ZipFile(f) as z:  # what np.load would inflate, counted before it does
+                members, inflated = len(z.infolist()), sum(m.file_size for m in z.infolist())
+        except (zipfile.BadZipFile, OSError) as err:
+            raise Malformed(f"{path.name} is not a record ({err})") from None
+        if members > RECORD_KEYS or inflated > RECORD_BYTES:
+            raise Malformed(f"{path.name} holds {members} values, {inflated >> 20} MB inflated: over {RECORD_KEYS} "
+                            f"values or {RECORD_BYTES >> 20} MB")
+        try:
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as npz:  # the student's code could have written this file
+                return {key: _plain(npz[key]) for key in npz.files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+            raise Malformed(f"{path.name} cannot be read as arrays ({type(err).__name__}: {str(err)[:100]})") from None
 
 
 def well_formed(values, reference):
