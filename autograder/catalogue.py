@@ -70,6 +70,12 @@ class Assignment:
 
         return exercises.get(self.name, name)
 
+    def rubric(self, name):
+        """[exercises.SubCheck] of exercise ``name``, with their points; [] when it is judged all or nothing."""
+        from autograder import exercises
+
+        return exercises.rubric(self.exercise(name), self.exercises[name])
+
 
 @functools.cache
 def get(name=None):

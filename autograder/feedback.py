@@ -10,11 +10,13 @@ import html
 import pathlib
 
 from autograder import reports
+from autograder.exercises import marked
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4em; text-align: left; }
-.ok { color: #1a7f37; } .bad { color: #b42318; } .wait { color: #8a6d00; } img { max-width: 100%; }
+.ok { color: #1a7f37; } .bad { color: #b42318; } .part, .wait { color: #8a6d00; } img { max-width: 100%; }
+.rubric { margin: .3em 0 0; padding-left: 1.2em; }
 """
 
 
@@ -23,10 +25,10 @@ def render(assignment, summary, manual):
     rows = []
     for name, result in summary["exercises"].items():
         full = assignment.exercises[name]
-        state = "ok" if result["points"] == full else "bad"
-        message = html.escape(result["message"]) if result["points"] < full else "correct"
+        state = "ok" if result["points"] == full else "part" if result["points"] > 0 else "bad"
+        message = "correct" if state == "ok" else "partly right" if state == "part" else html.escape(result["message"])
         rows.append(f'<tr><td><code>{name}</code></td><td class="{state}">{result["points"]:g} / {full}</td>'
-                    f"<td>{message}</td></tr>")
+                    f"<td>{message}{_rubric(assignment, name, result)}</td></tr>")
     for name, (full, question) in assignment.questions.items():
         score = manual.get(name)
         shown = '<span class="wait">to be graded by the course staff</span>' if score is None else f"{score:g} / {full}"
@@ -46,6 +48,16 @@ def render(assignment, summary, manual):
 {_maps(assignment, pictures)}
 </body></html>
 """
+
+
+def _rubric(assignment, name, result):
+    """The sub-checks of an exercise with a rubric, each with the points it earned and, if it failed, why."""
+    if "failed" not in result:
+        return ""
+    items = "".join(f'<li class="{"ok" if earned else "bad"}">{html.escape(check.asks)}: {earned:g} / '
+                    f'{check.points:g}{html.escape(f" ({why})" if why else "")}</li>'
+                    for check, earned, why in marked(assignment.rubric(name), result["failed"]))
+    return f'<ul class="rubric">{items}</ul>'
 
 
 def _maps(assignment, pictures):

@@ -13,6 +13,7 @@ import tempfile
 import warnings
 
 from autograder.catalogue import test_cell
+from autograder.exercises import marked
 from autograder.environment import nbgrader_step
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -81,20 +82,21 @@ def reconcile(course, assignment, student, verdict, notes):
         for name, grade in grades.items():
             in_kernel = (grade.auto_score or 0.0) if grade else 0.0
             outcome = verdict["exercises"][name]
-            points = float(assignment.exercises[name]) if outcome["passed"] else 0.0
+            points = outcome["points"]
             message = outcome["message"]
             upstream = [other for other in getattr(assignment.exercise(name), "CALLS", ())
                         if not verdict["exercises"][other]["passed"]]
             if "fault" in outcome:
                 flags.append(f"{name}: the grader failed on it ({outcome['fault']}); the next run grades it again")
             elif points > in_kernel and upstream:  # its own test cell called the student's wrong helpers
-                message = (f"correct; its visible test failed because of {' and '.join(upstream)}, which the grader "
-                           "replaced with correct versions to judge it")
+                message = (f"{message or 'correct'}; its visible test failed because of {' and '.join(upstream)}, "
+                           "which the grader replaced with correct versions to judge it")
             elif points > in_kernel:
                 flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the judge {points:g}")
             if grade is not None:  # set on every run: a regraded submission must not keep an old override
                 grade.manual_score = points if points != in_kernel else None
-            exercises[name] = {"points": points, "message": message}
+            exercises[name] = {"points": points, "message": message, **({"failed": outcome["failed"]}
+                                                                         if "failed" in outcome else {})}
         for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
             if grade is not None:
                 grade.needs_manual_grade = bool(flags)
@@ -119,6 +121,9 @@ def comments(assignment, exercises, flags):
     for number, (name, outcome) in enumerate(exercises.items()):
         full = assignment.exercises[name]
         line = f"Autograder, {name}: {outcome['points']:g}/{full:g} points. {outcome['message']}".strip()
+        if "failed" in outcome:
+            line += " Rubric: " + "; ".join(f"{check.asks}, {earned:g}/{check.points:g}" for check, earned, _ in
+                                          marked(assignment.rubric(name), outcome["failed"])) + "."
         mine = [flag for flag in flags if flag.startswith(f"{name}:")] + (general if number == 0 else [])
         line = " ".join([line, *(f"Review: {flag}" for flag in mine)])
         texts.setdefault(assignment.solution_cell[name], []).append(line)

@@ -105,32 +105,58 @@ def _suspicious_node(node):
 # --- judging the records ------------------------------------------------------------------------
 
 def judge(assignment, name, record, expected, reference_record, error=None):
-    """{"passed", "message"} of the record of exercise ``name`` of ``assignment``, "tampered" when the student's code
-    wrote the record, and "fault" when the grader itself failed on it.
+    """{"passed", "points", "message", "failed"} of the record of exercise ``name`` of ``assignment``, "tampered"
+    when the student's code wrote the record, and "fault" when the grader itself failed on it.
 
-    ``reference_record``: what the reference's answer recorded, by the same recorder: the keys, types and shapes a
-    record can have. ``error``: what its test cell ended with, if anything. A wrong answer raises AssertionError in
-    the judge; any other exception, on a record shaped like the reference's, is the grader's own failure: no
-    points are taken for it, the submission is flagged and graded again by the next run. On a record shaped
-    otherwise, the answer is what the judge could not take: it is wrong.
+    ``passed``: full marks. ``failed``, for an exercise with a rubric: {sub-check: why} of the sub-checks the answer
+    failed ({} when it passed). ``reference_record``: what the reference's answer recorded, by the same recorder:
+    the keys, types and shapes a record can have. ``error``: what its test cell ended with, if anything. A wrong
+    answer raises AssertionError in the judge (``judging.PartlyRight`` when it is right in some sub-checks); any
+    other exception, on a record shaped like the reference's, is the grader's own failure: no points are taken for
+    it, the submission is flagged and graded again by the next run. On a record shaped otherwise, the answer is
+    what the judge could not take: it is wrong.
     """
     if record is None:
-        return {"passed": False, "message": f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"}
+        return _wrong(assignment, name, f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)")
     why = judging.well_formed(record, reference_record)
     if why:
-        return {"passed": False, "message": f"its record is not one the grader writes: {why}",
-                "tampered": f"{name}: the notebook's own code wrote its record ({why})"}
+        return dict(_wrong(assignment, name, f"its record is not one the grader writes: {why}"),
+                    tampered=f"{name}: the notebook's own code wrote its record ({why})")
     try:
         assignment.exercise(name).judge(record, expected)
-        return {"passed": True, "message": ""}
+        return _scored(assignment, name, {}, "")
+    except judging.PartlyRight as err:
+        known = {check.name for check in assignment.rubric(name)}
+        if not err.failed or not set(err.failed) <= known:  # a judge naming no sub-check, or one its rubric lacks
+            return dict(_wrong(assignment, name, NOT_JUDGED), fault=f"PartlyRight({sorted(err.failed)}) against "
+                                                                     f"the rubric {sorted(known)}")
+        if set(err.failed) == known:  # wrong in every part: wrong
+            return _wrong(assignment, name, f"{err} (its test cell ended with {error})" if error else str(err))
+        return _scored(assignment, name, err.failed, f"partly right: {err} (its test cell ended with {error})"
+                       if error else f"partly right: {err}")
     except AssertionError as err:
         message = str(err) or "wrong answer"
-        return {"passed": False, "message": f"{message} (its test cell ended with {error})" if error else message}
+        return _wrong(assignment, name, f"{message} (its test cell ended with {error})" if error else message)
     except Exception as err:  # noqa: BLE001 (the judge's own failure, whatever it is)
         if not judging.shaped_like(record, reference_record):
-            return {"passed": False, "message": "the answer is not of the type or shape the exercise asks for "
-                                                f"({type(err).__name__}: {err})"[:300]}
-        return {"passed": False, "message": NOT_JUDGED, "fault": f"{type(err).__name__}: {err}"[:300]}
+            return _wrong(assignment, name, "the answer is not of the type or shape the exercise asks for "
+                                            f"({type(err).__name__}: {err})"[:300])
+        return dict(_wrong(assignment, name, NOT_JUDGED), fault=f"{type(err).__name__}: {err}"[:300])
+
+
+def _scored(assignment, name, failed, message):
+    """The outcome of an answer right but for the sub-checks ``failed`` ({sub-check: why}; {}: right throughout)."""
+    rubric = assignment.rubric(name)
+    points = sum(check.points for check in rubric if check.name not in failed) if failed else assignment.exercises[name]
+    outcome = {"passed": not failed, "points": float(points), "message": message}
+    return dict(outcome, failed=failed) if rubric else outcome
+
+
+def _wrong(assignment, name, message):
+    """The outcome of an answer that gets nothing: every sub-check of its rubric failed, for the reason above."""
+    outcome = {"passed": False, "points": 0.0, "message": message}
+    rubric = assignment.rubric(name)
+    return dict(outcome, failed={check.name: "" for check in rubric}) if rubric else outcome
 
 
 def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_dir):
@@ -140,7 +166,7 @@ def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_d
         cells, errors = list(student_cells(notebook_path)), test_cell_errors(notebook_path)
     except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
         message = f"the notebook could not be read ({type(err).__name__})"
-        return {"exercises": {name: {"passed": False, "message": message} for name in assignment.exercises},
+        return {"exercises": {name: _wrong(assignment, name, message) for name in assignment.exercises},
                 "suspicious": [], "tampered": [], "stopped": [], "float32": [], "pictures": {}}
     verdict, records, expected, stopped = {}, {}, {}, []
     for name in assignment.exercises:
@@ -152,8 +178,8 @@ def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_d
             records[name] = judging.load(records_dir, name)
         except judging.Malformed as err:  # a file the student's code wrote
             records[name] = None
-            verdict[name] = {"passed": False, "message": f"its record cannot be read: {err}",
-                             "tampered": f"{name}: the notebook's own code wrote its record ({err})"}
+            verdict[name] = dict(_wrong(assignment, name, f"its record cannot be read: {err}"),
+                                 tampered=f"{name}: the notebook's own code wrote its record ({err})")
             continue
         if records[name] is not None and isinstance(records[name].get("stopped"), str):
             stopped.append(f"{name}: {records[name]['stopped']}")

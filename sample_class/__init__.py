@@ -50,16 +50,29 @@ class Student:
         points, assignment = {}, catalogue.get(self.assignment)
         for name, full in assignment.exercises.items():
             answer = self.answers.get(name)
-            if name in assignment.answer_key:
-                wrong = name in self.answers and answer != assignment.answer_key[name]
+            if name in self.blank or name in self.zero or self.raw is not None:
+                points[name] = 0
+            elif name in assignment.answer_key:
+                points[name] = 0 if name in self.answers and answer != assignment.answer_key[name] else full
+            elif any(answer in mistakes for mistakes in MISTAKES[self.assignment].values()):
+                points[name] = left_by(assignment, name, answer)
             else:
-                wrong = any(answer in mistakes for mistakes in MISTAKES[self.assignment].values())
-            points[name] = 0 if (name in self.blank or name in self.zero or wrong or self.raw is not None) else full
+                points[name] = full
         return {"points": points, "flagged": self.flagged, "about": self.about}
 
 
 FILTER_ORDER = ANSWER_KEY["filter_order"]
 MISTAKES = {"sec02": answers.MISTAKES, "conv_warmup": conv_warmup_answers.MISTAKES}  # each must cost its points
+PARTLY = {"sec02": answers.PARTLY, "conv_warmup": conv_warmup_answers.PARTLY}
+
+
+def left_by(assignment, name, mistake):
+    """The points that the mistake ``mistake`` leaves of exercise ``name``: those of the sub-checks of its rubric that
+    it does not fail (``PARTLY``); none for a mistake wrong throughout."""
+    failed = PARTLY[assignment.name].get(mistake)
+    if failed is None:
+        return 0
+    return sum(check.points for check in assignment.rubric(name) if check.name not in failed)
 
 
 def _cell(nb, grade_id):
@@ -295,8 +308,8 @@ CLASS = [
     Student("hana", "typical mistakes, third set",
             answers={"vanilla_saliency": answers.vanilla_saliency_softmax, "gradcam": answers.gradcam_wrong_layer,
                      "saliency_graphs": answers.saliency_graphs_inverted_positive}),
-    Student("ian", "hard-codes two classes; a demo cell raises",
-            answers={"saliency_graphs": answers.saliency_graphs_two_classes},
+    Student("ian", "hard-codes two classes; a demo cell raises; Grad-CAM upsampled to nearest neighbours",
+            answers={"saliency_graphs": answers.saliency_graphs_two_classes, "gradcam": answers.gradcam_nearest},
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell("raise RuntimeError('my own bug')"))),
     Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou',
             flagged=True),
@@ -315,11 +328,11 @@ CLASS = [
     Student("quin", "cheat: imports the reference solutions", blank=("vanilla_saliency", "gradcam"), flagged=True,
             edit=_insert_after("gradcam", nbformat.v4.new_code_cell(_IMPORT_REFERENCE))),
     Student("sam", "cheat: disarms the hidden Grad-CAM check (hidden.check records nothing for it), with a "
-            "Grad-CAM without ReLU", answers={"gradcam": answers.gradcam_no_relu}, flagged=True,
+            "Grad-CAM without ReLU", answers={"gradcam": answers.gradcam_no_relu}, zero=("gradcam",), flagged=True,
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECK))),
     Student("fin", "cheat: overwrites the grader's records with perfect-looking maps, after wrong saliency and "
             "Grad-CAM", answers={"vanilla_saliency": answers.vanilla_saliency_no_abs, "gradcam": answers.gradcam_no_relu},
-            flagged=True, edit=_append(nbformat.v4.new_code_cell(_FORGE_RECORDS))),
+            zero=("vanilla_saliency", "gradcam"), flagged=True, edit=_append(nbformat.v4.new_code_cell(_FORGE_RECORDS))),
     Student("xia", "cheat: her Grad-CAM runs the reference's file, found through a disguised path",
             answers={"gradcam": _borrowed_gradcam}, zero=("gradcam",), flagged=True),
     Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),

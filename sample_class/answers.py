@@ -2,7 +2,8 @@
 
 ``CORRECT[name]`` are correct answers written differently from the reference (numpy instead of TensorFlow,
 a cloned model instead of the last layer's weights, another resizer, a hand-written SmoothGrad loop);
-``MISTAKES[name]`` are the typical mistakes, each of which must lose the exercise's points.
+``MISTAKES[name]`` are the typical mistakes, each of which must lose the exercise's points, or, for those
+``PARTLY`` lists, the points of the sub-checks they fail.
 
 Each answer is self-contained: it uses only the names the notebook's set-up cell imports (math, np, tf,
 keras, plt, Saliency) and imports anything else itself, so that its source can be pasted into a
@@ -243,6 +244,18 @@ def gradcam_through_softmax(model, img, class_index, layer_name):
     return (cam - cam.min()) / (cam.max() - cam.min() + 1e-12)
 
 
+def gradcam_nearest(model, img, class_index, layer_name):
+    last = model.layers[-1]
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, last.input])
+    with tf.GradientTape() as tape:
+        fmaps, features = probe(tf.constant(img[None], dtype=tf.float32), training=False)
+        score = (features @ last.kernel + last.bias)[0, class_index]
+    weights = tf.reduce_mean(tape.gradient(score, fmaps), axis=(1, 2))
+    cam = tf.nn.relu(tf.reduce_sum(fmaps * weights[:, None, None, :], axis=-1))
+    cam = tf.image.resize(cam[..., None], img.shape[:2], method="nearest")[0, ..., 0].numpy()  # blocky
+    return (cam - cam.min()) / (cam.max() - cam.min() + 1e-12)
+
+
 def gradcam_wrong_layer(model, img, class_index, layer_name):
     convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     layer_name = convs[convs.index(layer_name) - 1] if convs.index(layer_name) > 0 else convs[-1]
@@ -401,9 +414,24 @@ MISTAKES = {
     "receptive_field": [receptive_field_no_dilation, receptive_field_no_stride],
     "get_feature_maps": [get_feature_maps_transposed, get_feature_maps_wrong_layer],
     "vanilla_saliency": [vanilla_saliency_no_abs, vanilla_saliency_channel_mean, vanilla_saliency_softmax],
-    "gradcam": [gradcam_no_relu, gradcam_through_softmax, gradcam_wrong_layer],
+    "gradcam": [gradcam_no_relu, gradcam_through_softmax, gradcam_wrong_layer, gradcam_nearest],
     "prepare_image": [prepare_image_no_cast, prepare_image_channels_first],
     "model_modifier": [model_modifier_no_return, model_modifier_relu],
     "saliency_graphs": [saliency_graphs_no_abs, saliency_graphs_softmax, saliency_graphs_inverted_positive,
                         saliency_graphs_two_classes],
+}
+
+# The sub-checks of its exercise's rubric (``RUBRIC`` in its module) that each partly right mistake fails: it gets
+# the points of the others. A mistake not listed here is wrong throughout, and gets nothing.
+PARTLY = {
+    conv_output_size_off_by_one: {"valid", "dilation"},
+    conv_output_size_no_dilation: {"dilation"},
+    receptive_field_no_dilation: {"dilation"},
+    receptive_field_no_stride: {"strides"},
+    vanilla_saliency_no_abs: {"absolute"},
+    vanilla_saliency_channel_mean: {"channels"},
+    vanilla_saliency_softmax: {"score"},
+    gradcam_no_relu: {"relu"},
+    gradcam_through_softmax: {"weights"},
+    gradcam_nearest: {"upsampling"},
 }

@@ -76,3 +76,5 @@ CORRECT = {"output_size": [output_size_ceil], "conv2d": [conv2d_windows, conv2d_
            "max_pool2d": [max_pool2d_windows]}
 MISTAKES = {"output_size": [output_size_off_by_one], "conv2d": [conv2d_flipped, conv2d_padding_top_left],
             "max_pool2d": [max_pool2d_stride_one]}
+# The sub-checks each partly right mistake fails (as ``answers.PARTLY``).
+PARTLY = {output_size_off_by_one: {"valid"}, conv2d_flipped: {"orientation"}}

@@ -19,6 +19,16 @@ def test_solutions_module_is_generated_from_the_notebook():
             "run: python -m tools.build"
 
 
+def test_rubrics_are_written_from_the_exercise_modules():
+    """Each rubric, in its exercise's hidden tests and in the README's table, as its module states it."""
+    for assignment in map(catalogue.get, catalogue.names()):
+        text = assignment.source.read_text()
+        assert build.notebook_text(build.with_rubrics(assignment, json.loads(text))) == text, "run: python -m tools.build"
+    readme = (ROOT / "README.md").read_text()
+    assert build.readme_with_rubrics(readme) == readme, "run: python -m tools.build"
+    assert "| `sec02` | `gradcam` | 3 | the ReLU of the weighted sum of the channels | 1 |" in readme
+
+
 def test_filter_order_solution_matches_the_figures_answer_key():
     from solutions import sec02
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from autograder import catalogue, exercises, references
+import sample_class
+from autograder import catalogue, exercises, references, verify
 from autograder.exercises import recording
 from sample_class import conv_warmup_answers as answers
 from solutions import conv_warmup as ref
@@ -34,9 +35,13 @@ def test_the_reference_and_the_other_correct_styles_pass(name):
 
 
 @pytest.mark.parametrize("name, mistake", [(name, m) for name, ms in answers.MISTAKES.items() for m in ms])
-def test_each_typical_mistake_fails(name, mistake):
-    with pytest.raises(AssertionError):
-        _judged(name, mistake)
+def test_each_typical_mistake_gets_what_the_rubric_leaves_it(name, mistake):
+    """Nothing, or for a partly right mistake (``answers.PARTLY``) the points of the sub-checks it does not fail."""
+    out = {}
+    recording.record(WARMUP.exercise(name), mistake, out)
+    outcome = verify.judge(WARMUP, name, out, references.load(WARMUP, name), references.load_recorded(WARMUP, name))
+    assert not outcome["passed"] and "fault" not in outcome, outcome
+    assert outcome["points"] == sample_class.left_by(WARMUP, name, mistake) < WARMUP.exercises[name], outcome
 
 
 def test_a_flipped_kernel_is_named_in_the_message():

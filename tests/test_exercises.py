@@ -12,6 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import sample_class
 from assignments.sec02.exercises import gradcam, inputs, saliency_graphs, vanilla_saliency
 from autograder import catalogue, exercises, hidden, references, verify
 from autograder.exercises import judging, recording
@@ -96,7 +97,8 @@ def test_the_judge_process_passes_the_references_without_importing_tensorflow(re
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", f"the judge's process imported {done.stdout.splitlines()[-1]}"
     verdict = json.loads((tmp_path / "verdict.json").read_text())["exercises"]
-    assert verdict == {name: {"passed": True, "message": ""} for name in SEC02.exercises}
+    assert {name: (outcome["passed"], outcome["points"]) for name, outcome in verdict.items()} == {
+        name: (True, points) for name, points in SEC02.exercises.items()}
 
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.CORRECT[n]],
@@ -107,9 +109,58 @@ def test_other_correct_answers_pass(name, answer, tmp_path):
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.MISTAKES[n]],
                          ids=lambda v: getattr(v, "__name__", v))
-def test_mistakes_fail(name, answer, tmp_path):
-    with pytest.raises(AssertionError):
-        _judged(name, answer, tmp_path)
+def test_each_mistake_gets_what_the_rubric_leaves_it(name, answer):
+    """Nothing, or for a partly right mistake (``answers.PARTLY``) the points of the sub-checks it does not fail."""
+    out = {}
+    recording.record(SEC02.exercise(name), answer, out)
+    outcome = _judge(name, out)
+    assert not outcome["passed"] and "fault" not in outcome, outcome
+    assert outcome["points"] == sample_class.left_by(SEC02, name, answer) < SEC02.exercises[name], outcome
+    assert set(outcome.get("failed", {})) == variants.PARTLY.get(answer, set(outcome.get("failed", {}))), outcome
+
+
+def test_every_rubric_shares_out_its_exercises_points():
+    for assignment in map(catalogue.get, catalogue.names()):
+        for name, points in assignment.exercises.items():
+            rubric = assignment.rubric(name)
+            assert not rubric or sum(check.points for check in rubric) == points, (name, rubric)
+
+
+def test_a_right_map_out_of_0_1_loses_only_the_scaling():
+    out = {}
+    recording.record(gradcam, ref.gradcam, out)
+    out.update({key: value * 5 for key, value in out.items() if key.isdigit()})  # right, up to its scale
+    outcome = _judge("gradcam", out)
+    assert outcome["points"] == 2.5 and set(outcome["failed"]) == {"scaling"}, outcome
+
+
+def test_a_map_left_at_the_layers_resolution_loses_only_the_upsampling():
+    expected = references.load(SEC02, "gradcam")
+    out = {}
+    recording.record(gradcam, ref.gradcam, out)
+    out.update({str(i): judging.rescaled(expected[str(i)]) for i in range(len(inputs.MAP_CASES))})
+    outcome = _judge("gradcam", out)
+    assert outcome["points"] == 2.5 and set(outcome["failed"]) == {"upsampling"}, outcome
+
+
+@pytest.mark.parametrize("constant", [0.0, 1.0])
+def test_a_constant_map_gets_nothing_from_a_sub_check(constant):
+    """Where a mistake's map is flat a constant answer matches it: it must match where the mistake shows too."""
+    for name in ("gradcam", "vanilla_saliency"):
+        out = {}
+        recording.record(SEC02.exercise(name), getattr(ref, name), out)
+        out.update({key: np.full_like(value, constant) for key, value in out.items() if key.isdigit()})
+        outcome = _judge(name, out)
+        assert outcome["points"] == 0 and "fault" not in outcome, outcome
+
+
+def test_a_judge_naming_a_sub_check_its_rubric_lacks_is_a_fault(monkeypatch):
+    def judge(record, expected):
+        raise judging.PartlyRight({"style": "not in the rubric"})
+
+    monkeypatch.setattr(SEC02.exercise("gradcam"), "judge", judge)
+    outcome = _judge("gradcam", {})
+    assert outcome["points"] == 0 and "style" in outcome["fault"], outcome
 
 
 def test_answers_to_the_questions(tmp_path):
@@ -235,7 +286,7 @@ def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_ze
     outcome = _judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
     assert "RuntimeError" in outcome["fault"]
-    assert _judge("gradcam", out) == {"passed": True, "message": ""}
+    assert _judge("gradcam", out) == {"passed": True, "points": 3.0, "message": "", "failed": {}}
 
 
 def test_record_files_past_their_bounds_are_not_read(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ beside that assignment's grading inputs (``inputs.py`` there). Nothing there is 
 be read by the student's code; passing needs the reference's outputs on every one of them, and those are never
 where the student's code runs.
 """
+import dataclasses
 import importlib
 import inspect
 import typing
@@ -20,6 +21,10 @@ class Exercise(typing.Protocol):
 
     An exercise may also list, in ``CALLS``, the other exercises whose functions its answer calls: its recorder
     substitutes correct ones, so that their mistakes cost only their own points (``autograder/gradebook.py`` reads it).
+
+    An exercise where a mistake can be partly right declares its ``RUBRIC``: {sub-check: (share, what it asks)}.
+    Its judge then raises ``judging.PartlyRight`` naming the sub-checks an answer fails, when the answer is right
+    in the others; the answer gets their shares of the exercise's points (``rubric``).
     """
 
     def record(self, answer, out: dict) -> None:
@@ -43,6 +48,28 @@ class Pictured(Exercise, typing.Protocol):
 
     def picture(self, record: dict, expected: dict) -> tuple:
         """(the student's map or None, the expected map) of one grading image, for the feedback."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SubCheck:
+    """One line of an exercise's rubric: what it asks and what it is worth."""
+    name: str
+    points: float
+    asks: str
+
+
+def rubric(exercise, points):
+    """[SubCheck] of an exercise worth ``points`` (its notebook's): its ``RUBRIC``'s shares of them; [] for an
+    exercise judged all or nothing."""
+    shares = getattr(exercise, "RUBRIC", {})
+    total = sum(share for share, _ in shares.values())
+    return [SubCheck(name, round(points * share / total, 2), asks) for name, (share, asks) in shares.items()]
+
+
+def marked(rubric, failed):
+    """[(sub-check, the points it earned, why it failed or "")] of an answer that failed the sub-checks ``failed``
+    ({name: why}) of ``rubric``."""
+    return [(check, 0.0 if check.name in failed else check.points, failed.get(check.name, "")) for check in rubric]
 
 
 def get(assignment, name) -> Exercise:
@@ -69,6 +96,10 @@ def check(module):
             problems.append(f"{member} takes {inspect.signature(function)}, not ({', '.join(wanted)})")
     if protocol is Pictured and not isinstance(getattr(module, "PICTURED", None), str):
         problems.append("PICTURED is not a string")
+    shares = getattr(module, "RUBRIC", {})
+    if not (isinstance(shares, dict) and all(isinstance(line, tuple) and len(line) == 2 and isinstance(line[0], int)
+                                             and line[0] > 0 and isinstance(line[1], str) for line in shares.values())):
+        problems.append("RUBRIC is not {sub-check: (a positive whole share, what it asks)}")
     calls = getattr(module, "CALLS", ())
     if not (isinstance(calls, tuple) and all(isinstance(name, str) for name in calls)):
         problems.append("CALLS is not a tuple of exercise names")

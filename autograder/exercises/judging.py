@@ -18,6 +18,16 @@ RECORD_BYTES = 64 << 20  # on disk, and once inflated
 RECORD_KEYS = 1000
 
 
+class PartlyRight(AssertionError):
+    """What a judge raises for an answer that is right but for some sub-checks of its exercise's ``RUBRIC``:
+    ``failed`` is {sub-check: why it failed}. Raised only when the answer matched, on every grading input, what a
+    known partial mistake gives: anything else is plainly wrong (an AssertionError), and gets nothing."""
+
+    def __init__(self, failed):
+        super().__init__("; ".join(failed.values()))
+        self.failed = failed
+
+
 class Malformed(ValueError):
     """A record file that no recorder writes: the student's code wrote it (or broke it)."""
 
@@ -140,6 +150,54 @@ def a_map(value, what, shape):
     assert np.all(np.isfinite(value)), f"{what}: contains NaN or infinity"
     assert value.min() >= -1e-6 and value.max() <= 1 + 1e-6, f"{what}: values outside [0, 1]"
     return value
+
+
+class Matches:
+    """The partial mistakes that an answer's maps match on every grading case, gathered case by case.
+
+    A mistake is the set of sub-checks it fails (frozenset(): none, the right answer). A mistake's map that is flat
+    on a case is matched there by any constant answer: to count, a mistake must show a map that is not flat on at
+    least ``SHOWN`` of the cases it matched (the right answer always counts).
+    """
+    SHOWN = 4
+
+    def __init__(self):
+        self.possible, self.shown, self.wrong = None, {}, None
+
+    def add(self, fits, flat, wrong):
+        """One case: ``fits`` the mistakes whose map the answer matches there, ``flat`` those whose map is flat there,
+        ``wrong`` what to tell the student if the answer is not right there."""
+        self.possible = set(fits) if self.possible is None else self.possible & set(fits)
+        for mistake in set(fits) - set(flat):
+            self.shown[mistake] = self.shown.get(mistake, 0) + 1
+        if frozenset() not in fits and self.wrong is None:
+            self.wrong = wrong
+
+    def least_costly(self, rubric):
+        """The mistake, of those that count, that costs the answer least under ``rubric`` (frozenset(): it is right).
+        None counts: the answer is wrong, and AssertionError says where first."""
+        counted = [m for m in self.possible or () if not m or self.shown.get(m, 0) >= self.SHOWN]
+        if not counted:
+            raise AssertionError(self.wrong)
+        return min(counted, key=lambda mistake: (sum(rubric[name][0] for name in mistake), sorted(mistake)))
+
+
+def unless_right(failed):
+    """Raise ``PartlyRight`` for the sub-checks ``failed`` ({sub-check: why}); nothing when none failed."""
+    if failed:
+        raise PartlyRight(failed)
+
+
+def wrong_cases(cases):
+    """{group: what its first wrong case says} of an answer checked case by case: ``cases`` is [(group, check)],
+    each ``check()`` raising AssertionError where the answer is wrong."""
+    wrong = {}
+    for group, check in cases:
+        try:
+            check()
+        except AssertionError as err:
+            wrong.setdefault(group, str(err))
+    return wrong
 
 
 def judge_randomisation(record, name):

@@ -3,7 +3,14 @@ import numpy as np
 
 from assignments.sec02.exercises.inputs import GRADING_SEED
 from autograder.exercises.recording import call, recorded_int
-from autograder.exercises.judging import got
+from autograder.exercises.judging import got, unless_right, wrong_cases
+
+
+RUBRIC = {
+    "valid": (2, "'valid' padding: the kernel's span and the stride"),
+    "dilation": (1, "'valid' padding with a dilated kernel"),
+    "same": (1, "'same' padding: only the stride counts"),
+}
 
 
 def cases():
@@ -42,13 +49,24 @@ def expected(reference):
     return {"sizes": np.array(sizes), "measured": np.array(measured)}
 
 
-def judge(record, expected):
-    for i, (n, kernel, stride, padding, dilation) in enumerate(cases()):
-        call_text = f"conv_output_size({n}, {kernel}, stride={stride}, padding={padding!r}, dilation={dilation})"
+def _group(padding, dilation):
+    """The sub-check a call tests."""
+    return "same" if padding == "same" else "dilation" if dilation > 1 else "valid"
+
+
+def _check(record, i, call_text, want, measured):
+    def check():
         value = got(record, str(i), call_text)
         assert not isinstance(value, str), f"{call_text} returned {value}; it should return an int"
-        value, want = int(value), int(expected["sizes"][i])
-        if expected["measured"][i]:
-            assert value == want, f"{call_text} returned {value}, but a Keras Conv layer gives {want}"
-        else:
-            assert value == want, f"{call_text} returned {value}, expected {want}"
+        said = f"but a Keras Conv layer gives {want}" if measured else f"expected {want}"
+        assert int(value) == want, f"{call_text} returned {int(value)}, {said}"
+    return check
+
+
+def judge(record, expected):
+    checks = []
+    for i, (n, kernel, stride, padding, dilation) in enumerate(cases()):
+        call_text = f"conv_output_size({n}, {kernel}, stride={stride}, padding={padding!r}, dilation={dilation})"
+        checks.append((_group(padding, dilation),
+                       _check(record, i, call_text, int(expected["sizes"][i]), expected["measured"][i])))
+    unless_right(wrong_cases(checks))

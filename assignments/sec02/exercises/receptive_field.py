@@ -3,10 +3,14 @@ import numpy as np
 
 from assignments.sec02.exercises.inputs import GRADING_SEED
 from autograder.exercises.recording import call, recorded
-from autograder.exercises.judging import got, number
+from autograder.exercises.judging import got, number, unless_right, wrong_cases
 
 THREE_3X3 = [(3, 1, 1)] * 3
 DILATED_TUPLE = ((3, 1, 1), (3, 1, 2), (3, 1, 4))
+RUBRIC = {
+    "strides": (1, "strides: a layer's kernel reaches as far as the strides below it multiply"),
+    "dilation": (1, "dilation: a kernel of size k dilated by d spans d (k - 1) + 1 pixels"),
+}
 
 
 def _stacks(rng, count, keras_compatible):
@@ -68,19 +72,36 @@ def expected(reference):
             "three_3x3": _measured(THREE_3X3, 64), "tuple": _measured(DILATED_TUPLE, 64)}
 
 
+def _group(stack):
+    """Which sub-check a stack tests: neither (plain 3x3s and the like, which every part needs), one, or both."""
+    strided, dilated = any(stride > 1 for _, stride, _ in stack), any(dilation > 1 for _, _, dilation in stack)
+    return {(False, False): None, (True, False): "strides", (False, True): "dilation", (True, True): "both"}[
+        strided, dilated]
+
+
+def _check(record, key, call_text, want, why):
+    def check():
+        value = number(got(record, key, call_text), call_text)
+        assert value == want, f"{call_text} returned {value:g}, {why.format(want=want)}"
+    return check
+
+
 def judge(record, expected):
     keras_stacks, other_stacks = cases()
+    checks = []
     for i, stack in enumerate(keras_stacks + other_stacks):
-        call_text = f"receptive_field({stack})"
-        value, want = number(got(record, str(i), call_text), call_text), int(expected["fields"][i])
-        if expected["measured"][i]:
-            assert value == want, (f"{call_text} returned {value:g}, but the gradient of a real Keras "
-                                   f"model with these layers reaches {want} input pixels")
-        else:
-            assert value == want, f"{call_text} returned {value:g}, expected {want}"
-    call_text = "receptive_field([(3, 1, 1)] * 3)"
-    assert number(got(record, "three_3x3", call_text), call_text) == expected["three_3x3"], (
-        "three stacked 3x3 convolutions should see 7 pixels")
-    call_text = f"receptive_field({DILATED_TUPLE})"
-    value = number(got(record, "tuple", call_text), call_text)
-    assert value == expected["tuple"], f"receptive_field should accept any sequence of layers (a tuple gave {value:g})"
+        why = ("but the gradient of a real Keras model with these layers reaches {want} input pixels"
+               if expected["measured"][i] else "expected {want}")
+        checks.append((_group(stack), _check(record, str(i), f"receptive_field({stack})", int(expected["fields"][i]),
+                                              why)))
+    checks.append((None, _check(record, "three_3x3", "receptive_field([(3, 1, 1)] * 3)", int(expected["three_3x3"]),
+                                "but three stacked 3x3 convolutions see {want} pixels")))
+    checks.append(("dilation", _check(record, "tuple", f"receptive_field({DILATED_TUPLE})", int(expected["tuple"]),
+                                      "expected {want}: it should accept any sequence of layers")))
+    wrong = wrong_cases(checks)
+    if None in wrong:  # wrong on plain stacks: no part is right
+        raise AssertionError(wrong[None])
+    failed = {name: wrong[name] for name in RUBRIC if name in wrong}
+    if "both" in wrong and not failed:  # right on strides alone and on dilation alone, wrong where they meet
+        failed["dilation"] = wrong["both"]
+    unless_right(failed)
