@@ -434,4 +434,7 @@ PARTLY = {
     gradcam_no_relu: {"relu"},
     gradcam_through_softmax: {"weights"},
     gradcam_nearest: {"upsampling"},
+    saliency_graphs_softmax: {"classes"},
+    saliency_graphs_inverted_positive: {"positive"},
+    saliency_graphs_two_classes: {"classes"},
 }

@@ -5,7 +5,7 @@ import numpy as np
 
 from assignments.sec02.exercises.inputs import GRADING_SEED, fresh_cnn2, images, regional_model
 from autograder.exercises.recording import call, recorded
-from autograder.exercises.judging import a_map, correlation, got
+from autograder.exercises.judging import a_map, correlation, got, unless_right, wrong_cases
 
 # SmoothGrad is random: a map is compared by its correlation with a steadier reference (60 samples), per
 # class. Measured on the grading cases (tests/test_exercises.py checks these margins): a 20-sample run of the
@@ -20,6 +20,13 @@ CALLS = ("prepare_image", "model_modifier")
 # (model, image, positive_gradients). Each mistake above is caught on one of them by a wide margin; a fourth
 # case (the regional model's positive gradients) caught none of them alone, for 0.4 s of every grading.
 CASES = [("cnn2", 1, False), ("cnn2", 2, True), ("regional", 3, False)]
+# Each case tests one sub-check: the absolute gradients, the positive ones, and every class of a three-class model.
+RUBRIC = {
+    "absolute": (1, "positive_gradients=False: the gradients' absolute values"),
+    "positive": (1, "positive_gradients=True: the positive gradients only"),
+    "classes": (1, "a map for every class of a model with three, from its scores before the softmax"),
+}
+SUB_CHECK = ("absolute", "positive", "classes")  # of each case of CASES
 
 
 def cases():
@@ -93,8 +100,8 @@ def expected(reference):
     return dict(out, picture=out["0"][1], image=images()[1])
 
 
-def judge(record, expected):
-    for i, (model, _, positive) in enumerate(CASES):
+def _check(record, expected, i, positive):
+    def check():
         want = expected[str(i)]
         n_classes = len(want)
         what = f"saliency_graphs(positive_gradients={positive}) on a {n_classes}-class model"
@@ -105,6 +112,12 @@ def judge(record, expected):
         for c in range(n_classes):
             r = correlation(maps[c], want[c])
             assert r >= MIN_R, f"{what}, class {c}: the map does not match the expected SmoothGrad map"
+    return check
+
+
+def judge(record, expected):
+    unless_right(wrong_cases([(SUB_CHECK[i], _check(record, expected, i, positive))
+                              for i, (_, _, positive) in enumerate(CASES)]))
 
 
 PICTURED = "cnn2, class 1 (zebra)"  # the feedback's picture: a zebra of the grading images

@@ -1,0 +1,33 @@
+"""What a student and a TA are told of a partly right answer: formgrader's comment box (``gradebook.comments``) and
+the student's feedback page (``feedback.render``) list each sub-check of its rubric with its points, and why the
+failed ones failed."""
+from autograder import catalogue, feedback
+from autograder.gradebook import comments
+
+SEC02 = catalogue.get("sec02")
+WHY = "the weighted sum of the channels is not passed through a ReLU: negative evidence shows"
+
+
+def _summary():
+    exercises = {name: {"points": float(points), "message": ""} for name, points in SEC02.exercises.items()}
+    exercises["gradcam"] = {"points": 2.0, "message": f"partly right: {WHY}", "failed": {"relu": WHY}}
+    exercises["receptive_field"] = {"points": 0.0, "message": "receptive_field([]) raised TypeError",
+                                    "failed": {"strides": "", "dilation": ""}}
+    return {"student": "fay", "exercises": exercises, "flags": []}
+
+
+def test_the_comment_box_lists_each_sub_check_with_its_points():
+    box = comments(SEC02, _summary()["exercises"], [])[SEC02.solution_cell["gradcam"]]
+    assert f"Autograder, gradcam: 2/3 points. partly right: {WHY}" in box
+    assert ("Rubric: channel weights: the gradient of the class score (before the softmax), averaged over the map, "
+            "1/1; the ReLU of the weighted sum of the channels, 0/1; bilinear upsampling to the image's size, 0.5/0.5; "
+            "the map scaled into [0, 1], 0.5/0.5.") in box
+
+
+def test_the_feedback_lists_each_sub_check_and_why_it_failed():
+    page = feedback.render(SEC02, _summary(), {})
+    assert '<td class="part">2 / 3</td><td>partly right<ul class="rubric">' in page
+    assert f'<li class="bad">the ReLU of the weighted sum of the channels: 0 / 1 ({WHY})</li>' in page
+    assert "<li class=\"ok\">bilinear upsampling to the image&#x27;s size: 0.5 / 0.5</li>" in page
+    assert '<td class="bad">0 / 2</td><td>receptive_field([]) raised TypeError<ul class="rubric">' in page
+    assert '<td class="ok">2 / 2</td><td>correct</td>' in page  # conv_output_size: no rubric shown without a verdict
