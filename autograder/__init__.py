@@ -1,4 +1,7 @@
 """The course's grading code (see the README's "How grading works")."""
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]  # this repository: the assignments' sources, the grading code
 
 
 class InfrastructureError(RuntimeError):

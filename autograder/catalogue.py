@@ -19,7 +19,7 @@ import json
 import pathlib
 import re
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from autograder import ROOT
 
 
 def names(root=ROOT):

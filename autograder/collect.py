@@ -16,10 +16,8 @@ import subprocess
 import sys
 import zipfile
 
-from autograder import InfrastructureError
+from autograder import ROOT, InfrastructureError, paths
 from autograder.environment import environment, nbgrader_step
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 LARGEST_FILE = 200 << 20  # bytes of one notebook taken from a zip; a notebook full of pictures is a few MB
 
 
@@ -74,7 +72,7 @@ def from_sample_class(course, assignment):
     if result.returncode != 0:
         raise InfrastructureError(f"writing the sample class failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     import_roster(course, course / "roster.csv")
-    return {student: [] for student in students_in(course / "submitted", assignment)}
+    return {student: [] for student in students_in(paths.submissions(course), assignment)}
 
 
 def from_folder(course, assignment, folder):
@@ -83,12 +81,12 @@ def from_folder(course, assignment, folder):
     if not students:
         raise SystemExit(f"no submissions in {folder}: expected "
                          f"{folder}/<student>/{assignment.name}/{assignment.notebook}")
-    if folder.resolve() == (course / "submitted").resolve():
+    if folder.resolve() == paths.submissions(course).resolve():
         return {student: [] for student in students}  # already in place: regrade what changed
     collected = {}
     for student in students:
         files, collected[student] = handed_in(folder / student / assignment.name)
-        dest = course / "submitted" / student / assignment.name
+        dest = paths.submitted(course, assignment, student)
         dest.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             _write(dest / name, data)
@@ -132,7 +130,7 @@ def from_zip(course, assignment, archive):
             if data is None:
                 collected[student].append(f"handed in {newest.filename}, over {LARGEST_FILE >> 20} MB: not collected")
                 data = b""
-            dest = course / "submitted" / student / assignment.name
+            dest = paths.submitted(course, assignment, student)
             dest.mkdir(parents=True, exist_ok=True)
             _write(dest / notebook, data)
     return collected

@@ -9,7 +9,7 @@ import base64
 import html
 import pathlib
 
-from autograder import reports
+from autograder import paths
 from autograder.exercises import marked
 
 STYLE = """
@@ -87,10 +87,10 @@ def _embedded(path):
 
 def write_report(course, assignment, summary, manual):
     student = summary["student"]
-    checked = reports.verification_folder(course, assignment, student)
+    checked = paths.verification(course, assignment, student)
     summary = dict(summary, pictures_paths={name: checked / file for name, file in summary.get("pictures", {}).items()
                                             if (checked / file).exists()})
-    out = pathlib.Path(course) / "feedback" / student / assignment.name / "report.html"
+    out = paths.feedback(course, assignment, student)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(assignment, summary, manual))
     return out

@@ -35,12 +35,11 @@ import shutil
 import subprocess
 import sys
 
-from autograder import InfrastructureError, catalogue, collect, feedback, gradebook, reports, sandbox, workers
+from autograder import ROOT, InfrastructureError, catalogue, collect, feedback, gradebook, paths, reports, sandbox, workers
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import make_safe, review_notes
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # of the release, copied beside each graded notebook
 
 
@@ -63,8 +62,8 @@ def batch_lock(course):
 
 def done_before(course, assignment, student):
     """The summary of this student's last grading, if it graded the submission that is there now."""
-    path = reports.summary_path(course, assignment, student)
-    submitted = course / "submitted" / student / assignment.name / assignment.notebook
+    path = paths.summary(course, assignment, student)
+    submitted = paths.submitted(course, assignment, student) / assignment.notebook
     if not path.exists() or not submitted.exists():
         return None
     summary = json.loads(path.read_text())
@@ -74,7 +73,7 @@ def done_before(course, assignment, student):
 def submission_job(course, assignment, student, template):
     """The arguments of one grading job (``job.grade_submission``): the student, the files they handed in, the
     empty gradebook; and notes on what in their folder is not a file of theirs (``collect.handed_in``)."""
-    files, notes = collect.handed_in(course / "submitted" / student / assignment.name)
+    files, notes = collect.handed_in(paths.submitted(course, assignment, student))
     files.pop("expected.json", None)  # the sample class's expected grade, beside its notebook
     return (student, files, template), notes
 
@@ -105,7 +104,7 @@ def write_graded(course, assignment, result):
     """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
     student = result["student"]
     gradebook.copy_scores(course, assignment, result)
-    checked = reports.verification_folder(course, assignment, student)
+    checked = paths.verification(course, assignment, student)
     autograded = checked.parent
     shutil.rmtree(autograded, ignore_errors=True)
     checked.mkdir(parents=True)
@@ -126,7 +125,7 @@ def write_graded(course, assignment, result):
     summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
     summary["seconds"] = result["seconds"]  # nbgrader's autograde and the judge: what this student's grading cost
-    write_atomically(reports.summary_path(course, assignment, student), json.dumps(summary, indent=2) + "\n")
+    write_atomically(paths.summary(course, assignment, student), json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -134,7 +133,7 @@ def write_not_graded(course, assignment, student, error):
     """A submission the machinery could not grade: listed, flagged, never counted as graded."""
     summary = {"student": student, "error": error, "flags": [f"not graded: {error}"],
                "exercises": {name: {"points": 0.0, "message": "not graded"} for name in assignment.exercises}}
-    checked = reports.verification_folder(course, assignment, student)
+    checked = paths.verification(course, assignment, student)
     checked.mkdir(parents=True, exist_ok=True)
     write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

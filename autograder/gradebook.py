@@ -1,22 +1,19 @@
 """The gradebooks, through nbgrader's own API: the empty one every job starts from, the scores a job's private
 gradebook holds, and the course's, where the batch copies them and makes the judge's verdict the score.
 
-Every function takes the course folder and the assignment (a ``catalogue.Assignment``); the course's gradebook
-is ``NBGRADER_DB_URL`` when set (any SQLAlchemy URL nbgrader supports), else ``gradebook.db`` in the course, as
-``nbgrader_config.py`` says.
+Every function takes the course folder and the assignment (a ``catalogue.Assignment``); where the course's gradebook
+is, ``paths.gradebook_url`` says.
 """
 import contextlib
 import datetime
-import os
 import pathlib
 import tempfile
 import warnings
 
+from autograder import ROOT, paths
 from autograder.catalogue import test_cell
-from autograder.exercises import marked
 from autograder.environment import nbgrader_step
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from autograder.exercises import marked
 
 # nbgrader's Gradebook.update_or_create_submission builds a submission's notebooks, grades and comments before it
 # adds them to its session, and SQLAlchemy warns at each step ("SAWarning: Object of type <SubmittedNotebook> not
@@ -41,7 +38,7 @@ def copy_scores(course, assignment, result):
     from nbgrader.api import Gradebook, MissingEntry
 
     student = result["student"]
-    with Gradebook(db_url(course)) as gb:
+    with Gradebook(paths.gradebook_url(course)) as gb:
         gb.update_or_create_student(student)
         if not result["notebooks"]:  # nbgrader could not start on it: no stale scores may stay
             with contextlib.suppress(MissingEntry):
@@ -72,7 +69,7 @@ def reconcile(course, assignment, student, verdict, notes):
 
     flags = list(notes) + [f"notebook {item}" for item in verdict["suspicious"]] + verdict["tampered"]
     exercises, notebook = {}, assignment.name  # nbgrader names a notebook by its file's stem
-    with Gradebook(db_url(course)) as gb:
+    with Gradebook(paths.gradebook_url(course)) as gb:
         grades = {}
         for name in assignment.exercises:
             try:
@@ -135,7 +132,7 @@ def manual_scores(course, assignment, student):
     from nbgrader.api import Gradebook, MissingEntry
 
     scores = {}
-    with Gradebook(db_url(course)) as gb:
+    with Gradebook(paths.gradebook_url(course)) as gb:
         for name in assignment.questions:
             try:
                 grade = gb.find_grade(name, assignment.name, assignment.name, student)
@@ -145,16 +142,12 @@ def manual_scores(course, assignment, student):
     return scores
 
 
-def db_url(course):
-    return os.environ.get("NBGRADER_DB_URL", f"sqlite:///{course / 'gradebook.db'}")
-
-
 def scores(course, assignment, student):
     """What nbgrader wrote in the private gradebook: {"timestamp", "notebooks", "grades", "comments"}."""
     from nbgrader.api import Gradebook, MissingEntry
 
     result = {"timestamp": None, "notebooks": {}, "grades": {}, "comments": {}}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(paths.gradebook_url(course, private=True)) as gb:
         try:
             submission = gb.find_submission(assignment.name, student)
         except MissingEntry:  # nbgrader could not even start on it

@@ -31,12 +31,11 @@ import tempfile
 import threading
 import time
 
-from autograder import InfrastructureError, budgets, catalogue, gradebook, sandbox
+from autograder import ROOT, InfrastructureError, budgets, catalogue, gradebook, paths, sandbox
 from autograder.environment import TENSORFLOW, environment, nbgrader_command
 from autograder.hidden import RECORDS
 from autograder.notebooks import head, reference_notebook, restore_test_cells, unreadable
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
 VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
 # What the hidden test cells read in the student's kernel, where the installed package finds them: the recorders
@@ -132,11 +131,11 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     assignment = catalogue.get(assignment)
     notebook_name = assignment.notebook
     course = _private_course(course, assignment, STUDENT, files, template)
-    submitted = course / "submitted" / STUDENT / assignment.name
+    submitted = paths.submitted(course, assignment, STUDENT)
     notes = restore_test_cells(submitted / notebook_name, assignment)
     start = time.perf_counter()
     notes += run_notebook(course, assignment, STUDENT, sandboxed, limits, timeout, cell_limits)
-    autograded = course / "autograded" / STUDENT / assignment.name
+    autograded = paths.autograded(course, assignment, STUDENT)
     if not (autograded / notebook_name).exists():
         notes += stand_in(course, assignment, STUDENT, sandboxed, limits, timeout)
     notebook = autograded / notebook_name if (autograded / notebook_name).exists() else submitted / notebook_name
@@ -160,7 +159,7 @@ def _private_course(course, assignment, student, files, template):
     course.mkdir(exist_ok=True)
     (course / "gradebook.db").write_bytes(template)
     (course / "source").symlink_to(ROOT / "source", target_is_directory=True)
-    submitted = course / "submitted" / student / assignment.name
+    submitted = paths.submitted(course, assignment, student)
     submitted.mkdir(parents=True)
     for name, data in files.items():
         (submitted / name).write_bytes(data)
@@ -238,7 +237,7 @@ def time_reference(assignment, template, sandboxed, limits):
         files = {assignment.notebook: reference_notebook(assignment)}
         course = _private_course(pathlib.Path(tmp), assignment, "reference", files, template)
         notes = autograde(course, assignment, "reference", sandboxed, limits, AUTOGRADE_TIMEOUT)
-        graded = course / "autograded" / "reference" / assignment.name / assignment.notebook
+        graded = paths.autograded(course, assignment, "reference") / assignment.notebook
         if notes or not graded.exists():
             raise InfrastructureError(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
         nb = json.loads(graded.read_text())
@@ -267,7 +266,7 @@ def run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_l
     if not _died(notes):
         return notes
     notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
-    path = course / "submitted" / student / assignment.name / assignment.notebook
+    path = paths.submitted(course, assignment, student) / assignment.notebook
     head(path, "**Stand-in written by the grader.** The kernel died while this notebook ran, on a second try too. "
                 "These are the student's cells, not executed: the autograded scores come from what the hidden tests "
                 "recorded before the kernel died.")
@@ -285,7 +284,7 @@ def stand_in(course, assignment, student, sandboxed, limits, timeout):
     Returns notes."""
     import nbformat
 
-    path = course / "submitted" / student / assignment.name / assignment.notebook
+    path = paths.submitted(course, assignment, student) / assignment.notebook
     why = unreadable(path)
     if why is None:  # a readable notebook that nbgrader still failed on: no stand-in would be fair to it
         return []
@@ -315,7 +314,8 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     """
     command = nbgrader_command("autograde", assignment.name, "--student", student, "--force",
                                f"--CourseDirectory.root={course}",
-                               f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--log-level=ERROR")
+                               f"--CourseDirectory.db_url={paths.gradebook_url(course, private=True)}",
+                               "--log-level=ERROR")
     command += [] if execute else ["--Execute.enabled=False"]
     records = course / "records"
     for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
@@ -420,7 +420,7 @@ def _die_with_parent():
 
 def _why(course, assignment, student, output):
     """Why nbgrader failed on a notebook, in a sentence."""
-    broken = unreadable(course / "submitted" / student / assignment.name / assignment.notebook)
+    broken = unreadable(paths.submitted(course, assignment, student) / assignment.notebook)
     if broken:
         return f"the file is not a valid notebook ({broken})"
     lines = [line for line in output.splitlines() if "Error" in line and "Please see" not in line]

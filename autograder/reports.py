@@ -3,7 +3,8 @@ done), each assignment's ``<assignment>_grades_by_exercise.csv`` and the table p
 feedback is ``feedback.py``'s."""
 import csv
 import json
-import pathlib
+
+from autograder import paths
 
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
@@ -20,26 +21,12 @@ def as_given(field):
     return field[1:] if field.startswith("'") and field[1:].startswith(FORMULA) else field
 
 
-def verification_folder(course, assignment, student):
-    """Where the batch keeps what it checked of a student's submission: the summary, verdict and maps."""
-    return pathlib.Path(course) / "autograded" / student / assignment.name / "verification"
-
-
-def summary_path(course, assignment, student):
-    return verification_folder(course, assignment, student) / "summary.json"
-
-
-def csv_path(course, assignment):
-    """The assignment's grades by exercise: one file per assignment, since each has its own exercises."""
-    return course / f"{assignment.name}_grades_by_exercise.csv"
-
-
 def write_csv(course, assignment):
     """The assignment's grades by exercise, from every student's last summary: a run that graded some students
     (--students) keeps the others' rows."""
-    everyone = sorted(course.glob(str(summary_path(course, assignment, "*").relative_to(course))))
+    everyone = sorted(course.glob(str(paths.summary(course, assignment, "*").relative_to(course))))
     summaries = [json.loads(path.read_text()) for path in everyone]
-    with csv_path(course, assignment).open("w", newline="") as f:
+    with paths.grades_by_exercise(course, assignment).open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", *assignment.exercises, "autograded", "flagged"])
         for s in summaries:

@@ -39,12 +39,11 @@ import tempfile
 import time
 
 import sample_class
-from autograder import reports
+from autograder import ROOT, paths
 from autograder.environment import environment
 from benchmarks.grading import SEC02, bare_execution
 from benchmarks.memory import PeakMemory
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 CLASS_200 = 200  # a CS109B-sized class: what the README's estimate is for
@@ -77,7 +76,7 @@ def fresh_course(folder, name, submitted):
 def job_seconds(course, ids):
     """Every student's grading job (nbgrader's autograde and the judge, as the job timed them), summed: what the
     jobs themselves cost, without the batch's own steps or a worker waiting for the last one."""
-    summaries = (json.loads(reports.summary_path(course, SEC02, student).read_text()) for student in ids)
+    summaries = (json.loads(paths.summary(course, SEC02, student).read_text()) for student in ids)
     return sum(sum(summary.get("seconds", {}).values()) for summary in summaries)
 
 

@@ -23,11 +23,10 @@ import nbformat
 # The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
 import cnnlab  # noqa: F401
-from autograder import catalogue, reports
+from autograder import ROOT, catalogue, paths, reports
 from sample_class import answers, conv_warmup_answers, styles
 from tools.build import solution_cells
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 SEC02 = catalogue.get("sec02")  # the assignment of CLASS
 ASSIGNMENT, ANSWER_KEY = SEC02.name, SEC02.answer_key
 
@@ -424,7 +423,7 @@ def write(course_root, students=CLASS + WARMUP):
     references = {}
     for student in students:
         assignment = catalogue.get(student.assignment)
-        folder = pathlib.Path(course_root) / "submitted" / student.id / assignment.name
+        folder = paths.submitted(course_root, assignment, student.id)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / assignment.notebook
         if student.raw is not None:
@@ -443,13 +442,13 @@ def write(course_root, students=CLASS + WARMUP):
 
 def grades(course_root, assignment=ASSIGNMENT):
     """{student: row} of the batch's ``<assignment>_grades_by_exercise.csv`` in ``course_root``."""
-    with (pathlib.Path(course_root) / f"{assignment}_grades_by_exercise.csv").open() as f:
+    with paths.grades_by_exercise(course_root, catalogue.get(assignment)).open() as f:
         return {reports.as_given(row["student"]): row for row in csv.DictReader(f)}
 
 
 def expected(course_root, student, assignment=ASSIGNMENT):
     """The expected grade written beside ``student``'s submission: {"points", "flagged", "about"}."""
-    path = pathlib.Path(course_root) / "submitted" / student / assignment / "expected.json"
+    path = paths.submitted(course_root, catalogue.get(assignment), student) / "expected.json"
     return json.loads(path.read_text())
 
 

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from autograder import catalogue, collect, reports
+from autograder import catalogue, collect, paths, reports
 from autograder.environment import run_nbgrader
 from autograder.grade import submission_job
 from tests.conftest import ROOT
@@ -91,12 +91,12 @@ def test_no_csv_cell_of_the_course_starts_a_spreadsheet_formula(tmp_path):
     """The grades by exercise (reports.write_csv) and nbgrader export's grades.csv (autograder/export.py)."""
     from nbgrader.api import Gradebook
 
-    path = reports.summary_path(tmp_path, SEC02, "=2+3")
+    path = paths.summary(tmp_path, SEC02, "=2+3")
     path.parent.mkdir(parents=True)
     exercises = {name: {"points": 0.0, "message": ""} for name in SEC02.exercises}
     path.write_text(f'{{"student": "=2+3", "exercises": {__import__("json").dumps(exercises)}, "flags": []}}')
     reports.write_csv(tmp_path, SEC02)
-    with reports.csv_path(tmp_path, SEC02).open() as f:
+    with paths.grades_by_exercise(tmp_path, SEC02).open() as f:
         assert [row["student"] for row in csv.DictReader(f)] == ["'=2+3"]
     assert [reports.as_given(reports.spreadsheet_safe(v)) for v in ("=2+3", "o'neil", "'a")] == ["=2+3", "o'neil", "'a"]
 

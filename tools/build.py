@@ -20,10 +20,9 @@ import sys
 
 import nbformat
 
-from autograder import catalogue
+from autograder import ROOT, catalogue
 from autograder.environment import run_nbgrader
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 

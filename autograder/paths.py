@@ -1,0 +1,53 @@
+"""Where things are in a course folder (nbgrader's course root): one home for every path the grader reads or writes
+there, and for the URL of its gradebook.
+
+    submitted/<student>/<assignment>/       what the student handed in (collect.py puts it there)
+    autograded/<student>/<assignment>/      the graded notebook, as formgrader shows it, and verification/ beside it:
+        verification/                       the judge's verdict, its map pictures and the student's summary.json
+    feedback/<student>/<assignment>/        the student's feedback page, report.html
+    <assignment>_grades_by_exercise.csv     every graded student's points, exercise by exercise
+
+Every function takes the course folder and an assignment (``catalogue.Assignment``).
+"""
+import os
+import pathlib
+
+
+def submissions(course):
+    """Every student's hand-ins, in nbgrader's layout."""
+    return pathlib.Path(course) / "submitted"
+
+
+def submitted(course, assignment, student):
+    return submissions(course) / student / assignment.name
+
+
+def autograded(course, assignment, student):
+    return pathlib.Path(course) / "autograded" / student / assignment.name
+
+
+def verification(course, assignment, student):
+    """What the batch kept of its check of a student's submission: the summary, the verdict and the maps."""
+    return autograded(course, assignment, student) / "verification"
+
+
+def summary(course, assignment, student):
+    """The student's summary: written last, the mark that their submission is graded."""
+    return verification(course, assignment, student) / "summary.json"
+
+
+def feedback(course, assignment, student):
+    return pathlib.Path(course) / "feedback" / student / assignment.name / "report.html"
+
+
+def grades_by_exercise(course, assignment):
+    """One file per assignment, since each has its own exercises."""
+    return pathlib.Path(course) / f"{assignment.name}_grades_by_exercise.csv"
+
+
+def gradebook_url(course, private=False):
+    """The course's gradebook: ``NBGRADER_DB_URL`` when set (any SQLAlchemy URL nbgrader supports), else
+    ``gradebook.db`` in the course, as ``nbgrader_config.py`` says. A grading job's private course (``private``)
+    always has its own file."""
+    own = f"sqlite:///{pathlib.Path(course) / 'gradebook.db'}"
+    return own if private else os.environ.get("NBGRADER_DB_URL", own)
