@@ -28,6 +28,13 @@ c.HTMLExporter.extra_template_basedirs.prepend([str(ROOT / "formgrader_templates
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.best.keras", "trained_here",
                             "instructor"]
 
+# Autograde puts back the test cells a student deleted or unmarked (autograder/notebooks.py), before nbgrader's own
+# OverwriteCells restores the hidden tests of every test cell; the rest of the sanitising steps are nbgrader's.
+c.Autograde.sanitize_preprocessors = ["nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+                                      "nbgrader.preprocessors.OverwriteKernelspec",
+                                      "autograder.notebooks.RestoreTestCells", "nbgrader.preprocessors.OverwriteCells",
+                                      "nbgrader.preprocessors.CheckCellMetadata"]
+
 # `nbgrader export` (grades.csv) quotes its fields and starts no spreadsheet formula (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.CsvExport"
 

@@ -38,7 +38,7 @@ import sys
 from autograder import ROOT, InfrastructureError, catalogue, collect, feedback, gradebook, paths, reports, sandbox, workers
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
-from autograder.notebooks import make_safe, review_notes
+from autograder.notebooks import HeadedBy, SafeForBrowser, review_note, transform
 
 PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # of the release, copied beside each graded notebook
 
@@ -120,8 +120,8 @@ def write_graded(course, assignment, result):
     (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
     summary = gradebook.reconcile(course, assignment, student, result["verdict"], result["notes"])
     if (autograded / assignment.notebook).exists():  # what formgrader shows the TA
-        make_safe(autograded / assignment.notebook)
-        review_notes(autograded / assignment.notebook, summary["flags"])
+        flagged = [HeadedBy(review_note(summary["flags"]))] if summary["flags"] else []
+        transform(autograded / assignment.notebook, SafeForBrowser(), *flagged)
     summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
     summary["submission"] = result["submission"]
     summary["seconds"] = result["seconds"]  # nbgrader's autograde and the judge: what this student's grading cost

@@ -31,10 +31,12 @@ import tempfile
 import threading
 import time
 
+import nbformat
+
 from autograder import ROOT, InfrastructureError, budgets, catalogue, gradebook, paths, sandbox
 from autograder.environment import TENSORFLOW, environment, nbgrader_command
 from autograder.hidden import RECORDS
-from autograder.notebooks import head, reference_notebook, restore_test_cells, unreadable
+from autograder.notebooks import HeadedBy, missing_test_cells, reference_notebook, transform, unreadable
 
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
 VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
@@ -132,7 +134,7 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     notebook_name = assignment.notebook
     course = _private_course(course, assignment, STUDENT, files, template)
     submitted = paths.submitted(course, assignment, STUDENT)
-    notes = restore_test_cells(submitted / notebook_name, assignment)
+    notes = restored(submitted / notebook_name, assignment)
     start = time.perf_counter()
     notes += run_notebook(course, assignment, STUDENT, sandboxed, limits, timeout, cell_limits)
     autograded = paths.autograded(course, assignment, STUDENT)
@@ -152,6 +154,17 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     result.update(notes=notes, verdict=verdict, seconds=seconds, stopped=[text for _, text in stopped],
                   pictures=pictures, files={name: (autograded / name).read_bytes() for name in kept})
     return result
+
+
+def restored(path, assignment):
+    """Notes on the test cells that nbgrader's autograde puts back in the notebook at ``path`` (``RestoreTestCells``,
+    registered in nbgrader_config.py): the submission is flagged for review."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
+        return []
+    return [f"{name}: its test cell was missing (deleted, or its grading metadata removed); the grader put it back"
+            for name in missing_test_cells(nb, assignment)]
 
 
 def _private_course(course, assignment, student, files, template):
@@ -267,9 +280,9 @@ def run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_l
         return notes
     notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
     path = paths.submitted(course, assignment, student) / assignment.notebook
-    head(path, "**Stand-in written by the grader.** The kernel died while this notebook ran, on a second try too. "
-                "These are the student's cells, not executed: the autograded scores come from what the hidden tests "
-                "recorded before the kernel died.")
+    transform(path, HeadedBy("**Stand-in written by the grader.** The kernel died while this notebook ran, on a "
+                             "second try too. These are the student's cells, not executed: the autograded scores come "
+                             "from what the hidden tests recorded before the kernel died."))
     return notes + autograde(course, assignment, student, sandboxed, limits, timeout, execute=False)
 
 
@@ -282,16 +295,14 @@ def stand_in(course, assignment, student, sandboxed, limits, timeout):
     the release notebook, headed by what was wrong with the file, takes its place, unexecuted (nothing was
     recorded: every exercise scores 0). The file handed in stays as it was in the course's submitted/.
     Returns notes."""
-    import nbformat
-
     path = paths.submitted(course, assignment, student) / assignment.notebook
     why = unreadable(path)
     if why is None:  # a readable notebook that nbgrader still failed on: no stand-in would be fair to it
         return []
-    head(path, f"**Stand-in written by the grader.** The file handed in as `{assignment.notebook}` could not be "
-                f"read as a notebook ({why}). This is the release notebook in its place, so that its page can be "
-                "graded and commented: every exercise scores 0 unless a person decides otherwise.",
-          nb=nbformat.read(assignment.release_notebook, as_version=4))
+    note = HeadedBy(f"**Stand-in written by the grader.** The file handed in as `{assignment.notebook}` could not be "
+                    f"read as a notebook ({why}). This is the release notebook in its place, so that its page can be "
+                    "graded and commented: every exercise scores 0 unless a person decides otherwise.")
+    transform(path, note, nb=nbformat.read(assignment.release_notebook, as_version=4))
     return ["graded a stand-in (the release notebook) in place of the unreadable file",
             *autograde(course, assignment, student, sandboxed, limits, timeout, execute=False)]
 

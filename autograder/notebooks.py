@@ -1,71 +1,104 @@
-"""What the grader does to notebooks around nbgrader's own steps: the reference notebook that times the cells,
-test cells put back where a student deleted them, pages headed by a note for formgrader (a stand-in, the reasons
-for review), the graded notebook made safe to show in the TA's browser, and why a file is not a notebook."""
+"""What the grader does to notebooks around nbgrader's own steps, one transformation per preprocessor (nbconvert's
+``Preprocessor``, as nbgrader's own are), each ``preprocess(nb, resources)``:
+
+* ``RestoreTestCells``: the test cells a student deleted or unmarked, put back; registered in nbgrader's autograde
+  (``nbgrader_config.py``), before nbgrader's own ``OverwriteCells``;
+* ``WithReferenceSolutions``: the reference solutions in the solution cells (the notebook that times the cells);
+* ``HeadedBy``: a note for formgrader at the top of a page (a stand-in, the reasons for review);
+* ``SafeForBrowser``: the graded notebook made safe to show in the TA's browser.
+
+``transform(path, ...)`` reads a notebook once, applies them in order, and writes it once. ``unreadable`` says why a
+file is not a notebook.
+"""
 import nbformat
+from nbconvert.preprocessors import Preprocessor
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder import catalogue
 
 
-def reference_notebook(assignment):
-    """The release notebook of ``assignment`` with the reference solutions in its solution cells, as bytes."""
-    from tools.build import solution_cells
-
-    nb = nbformat.read(assignment.release_notebook, as_version=4)
-    solutions = solution_cells(assignment.source)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution") and catalogue.grade_id(cell) in solutions:
-            cell.source = solutions[catalogue.grade_id(cell)]
-    return nbformat.writes(nb).encode()
-
-
-def restore_test_cells(path, assignment):
-    """Put back the test cells the student deleted or unmarked; return a note on each.
-
-    nbgrader restores the hidden tests of a test cell the student edited, not of one they deleted or whose
-    grading metadata they removed. The release's test cell goes back after its solution cell, so nbgrader
-    runs and scores it as any other (its hidden tests included), and the TA sees and can change its score
-    in formgrader; the notes flag the submission for review.
-    """
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
-        return []
-    graded = {catalogue.grade_id(cell) for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
-    missing = [name for name in assignment.exercises if catalogue.test_cell(name) not in graded]
-    release = {catalogue.grade_id(c): c for c in nbformat.read(assignment.release_notebook, as_version=4).cells}
-    for name in missing:
-        test = release[catalogue.test_cell(name)]
-        cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate
-        ids = [catalogue.grade_id(c) for c in nb.cells]
-        where = assignment.solution_cell[name]
-        nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
-    if missing:
-        nbformat.write(nb, path)
-    return [f"{name}: its test cell was missing (deleted, or its grading metadata removed); the grader put it back"
-            for name in missing]
-
-
-def head(path, text, nb=None):
-    """Write the notebook ``nb`` (default: the one at ``path``) to ``path``, headed by a markdown cell."""
+def transform(path, *preprocessors, nb=None):
+    """Apply ``preprocessors`` in order to the notebook at ``path`` (or to ``nb``, written there instead)."""
     nb = nb or nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    resources = {}
+    for preprocessor in preprocessors:
+        nb, resources = preprocessor.preprocess(nb, resources)
     nbformat.write(nb, path)
 
 
-def unreadable(path):
-    """Why a file is not a valid notebook, in a few words; None when it is one."""
-    try:
-        nbformat.validate(nbformat.read(path, as_version=4))
-    except Exception as err:  # noqa: BLE001 (whatever nbformat raises on a broken file)
-        return f"{type(err).__name__}: {str(err).splitlines()[0][:200]}" if str(err) else type(err).__name__
-    return None
+def missing_test_cells(nb, assignment):
+    """The exercises of ``assignment`` whose test cell the notebook ``nb`` lacks (deleted, or its grading metadata
+    removed)."""
+    graded = {catalogue.grade_id(cell) for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+    return [name for name in assignment.exercises if catalogue.test_cell(name) not in graded]
 
 
-def review_notes(notebook, flags):
-    """Heads the graded notebook, which formgrader shows, with the reasons for review (if any)."""
-    if flags and notebook.exists():
-        head(notebook, "**Flagged for review by the grader.**\n\n" + "\n".join(f"- {flag}" for flag in flags))
+class RestoreTestCells(NbGraderPreprocessor):
+    """Put back each test cell the student deleted or unmarked, as the release has it, after its exercise's solution
+    cell (at the end if that is gone too).
+
+    nbgrader restores the hidden tests of a test cell the student edited (``OverwriteCells``), not of one they
+    deleted or whose grading metadata they removed: put back before it, the cell is then checked, run and scored
+    as any other (its hidden tests included), and the TA sees and can change its score in formgrader. nbgrader's
+    own ``OverwriteCells.add_missing_cells`` does not serve: it fails on a cell whose neighbour is gone too.
+    The assignment is nbgrader's, from ``resources``, or given.
+    """
+
+    def __init__(self, assignment=None, **kwargs):
+        super().__init__(**kwargs)
+        self.assignment = assignment
+
+    def preprocess(self, nb, resources):
+        assignment = self.assignment or catalogue.get(resources["nbgrader"]["assignment"])
+        release = {catalogue.grade_id(c): c for c in nbformat.read(assignment.release_notebook, as_version=4).cells}
+        for name in missing_test_cells(nb, assignment):
+            test = release[catalogue.test_cell(name)]
+            cell = nbformat.v4.new_code_cell(test.source, metadata=test.metadata)  # a new cell id: no duplicate
+            ids = [catalogue.grade_id(c) for c in nb.cells]
+            where = assignment.solution_cell[name]
+            nb.cells.insert(ids.index(where) + 1 if where in ids else len(nb.cells), cell)
+        return nb, resources
+
+
+class WithReferenceSolutions(Preprocessor):
+    """The reference solutions of ``assignment`` in the notebook's solution cells."""
+
+    def __init__(self, assignment, **kwargs):
+        super().__init__(**kwargs)
+        self.assignment = assignment
+
+    def preprocess(self, nb, resources):
+        from tools.build import solution_cells
+
+        solutions = solution_cells(self.assignment.source)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution") and catalogue.grade_id(cell) in solutions:
+                cell.source = solutions[catalogue.grade_id(cell)]
+        return nb, resources
+
+
+class HeadedBy(Preprocessor):
+    """A markdown cell with ``text`` at the top of the notebook: what formgrader's page shows first."""
+
+    def __init__(self, text, **kwargs):
+        super().__init__(**kwargs)
+        self.text = text
+
+    def preprocess(self, nb, resources):
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(self.text))
+        return nb, resources
+
+
+def reference_notebook(assignment):
+    """The release notebook of ``assignment`` with the reference solutions in its solution cells, as bytes."""
+    nb, _ = WithReferenceSolutions(assignment).preprocess(nbformat.read(assignment.release_notebook, as_version=4), {})
+    return nbformat.writes(nb).encode()
+
+
+def review_note(flags):
+    """The note that heads a flagged submission's graded notebook: its reasons for review."""
+    return "**Flagged for review by the grader.**\n\n" + "\n".join(f"- {flag}" for flag in flags)
 
 
 class SafeForBrowser(SanitizeHTML):
@@ -83,8 +116,10 @@ class SafeForBrowser(SanitizeHTML):
                   "span": ["class"], "td": ["align"], "th": ["align"]}
 
 
-def make_safe(path):
-    """Sanitise the notebook at ``path`` in place for formgrader (``SafeForBrowser``)."""
-    nb = nbformat.read(path, as_version=4)
-    SafeForBrowser().preprocess(nb, {})
-    nbformat.write(nb, path)
+def unreadable(path):
+    """Why a file is not a valid notebook, in a few words; None when it is one."""
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as err:  # noqa: BLE001 (whatever nbformat raises on a broken file)
+        return f"{type(err).__name__}: {str(err).splitlines()[0][:200]}" if str(err) else type(err).__name__
+    return None
