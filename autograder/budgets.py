@@ -25,7 +25,7 @@ FACTOR = 10  # a correct cell may be this many times slower than the reference's
 # the floor and over six times the slowest reference cell (4.5 s on a 2-core CPU: the six SmoothGrad figures),
 # so that any of the notebook's figures redrawn there fits on a busy machine.
 UNKNOWN = 30
-CELL_BUDGETS = "CNNLAB_CELL_BUDGETS"  # the environment variable that names the table of limits
+CELL_BUDGETS = "GRADER_CELL_BUDGETS"  # the environment variable that names the table of limits
 TIMEOUT_ERROR = "CellTimeoutError"  # what nbclient writes as the output of a cell it stopped
 
 

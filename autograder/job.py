@@ -58,7 +58,7 @@ SANDBOX_ENV = (*TENSORFLOW, *ONE_CORE, RECORDS)
 # its command line as an option when it starts with "-", strips its spaces, and globs it; this one it takes as is.
 STUDENT = "student"
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
-SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
+SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"autograder-{os.getuid()}"
 
 
 _running = set()  # the process of every grading under way in this process

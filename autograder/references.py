@@ -19,7 +19,7 @@ from autograder.environment import set_tensorflow_defaults
 from autograder.exercises import judging, recording
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CACHE = pathlib.Path(os.environ.get("CNNLAB_REFERENCES", ROOT / ".references"))
+CACHE = pathlib.Path(os.environ.get("GRADER_REFERENCES", ROOT / ".references"))
 LIBRARIES = ("numpy", "tensorflow", "keras", "tf-keras-vis", "scikit-image")
 
 

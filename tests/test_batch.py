@@ -239,7 +239,7 @@ def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next
     from assignments.sec02.exercises.inputs import MAP_CASES
     from autograder.exercises import judging, recording
 
-    env = dict(_env(), CNNLAB_REFERENCES=str(tmp_path / "references"))
+    env = dict(_env(), GRADER_REFERENCES=str(tmp_path / "references"))
     computed = subprocess.run([sys.executable, "-m", "autograder.references", "sec02"], cwd=ROOT, env=env,
                               capture_output=True, text=True, check=True)
     folder = computed.stdout.strip().splitlines()[-1]
