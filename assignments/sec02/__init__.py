@@ -2,6 +2,10 @@
 import os
 import pathlib
 
+# Its answers run TensorFlow models: each hidden check switches TF32 off before it records, and its record says so
+# (``autograder/exercises/recording.full_float32``: TF32 moves a saliency map by up to 0.18 against a tolerance of 0.05).
+ANSWERS_USE_TENSORFLOW = True
+
 
 def kernel_data():
     """{environment variable: folder} that the student's kernel reads beyond the release: the synthetic data's
