@@ -4,7 +4,7 @@
 
 The folder is named by a hash of everything the answers depend on: the reference solutions, the answer key,
 the models and data code given to students, the grading code of the exercises, and the versions of the
-libraries that compute them. Change any of these and the next grading computes them again; nothing else
+libraries that compute them (``REFERENCE_LIBRARIES``, which each assignment declares in its package). Change any of these and the next grading computes them again; nothing else
 ever invalidates them. They live in ``.references/`` in this repository, never where a student's code runs.
 """
 import hashlib
@@ -20,7 +20,6 @@ from autograder.exercises import judging, recording
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CACHE = pathlib.Path(os.environ.get("GRADER_REFERENCES", ROOT / ".references"))
-LIBRARIES = ("numpy", "tensorflow", "keras", "tf-keras-vis", "scikit-image")
 
 
 def _inputs(assignment):
@@ -38,7 +37,7 @@ def key(assignment):
     digest = hashlib.sha256()
     for path in _inputs(assignment):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    for library in LIBRARIES:
+    for library in assignment.grading.REFERENCE_LIBRARIES:
         digest.update(f"{library}=={_version(library)}".encode())
     return digest.hexdigest()[:20]
 

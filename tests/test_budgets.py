@@ -1,5 +1,6 @@
 """Each cell's time limit (autograder/budgets.py) and how many workers `--workers auto` chooses: fast, no kernel."""
 import json
+import types
 
 import pytest
 
@@ -69,6 +70,19 @@ def test_auto_workers_takes_the_fewer_of_cores_and_what_memory_holds(cores, gb, 
     assert count == chosen
     assert why.startswith(f"{cores} cores, {gb:.1f} GB available, 2.2 GB per worker")
     assert ("may run out of memory" in why) == (gb < 2.2)
+
+
+def _declaring(gb):
+    """An assignment whose package declares that one worker needs ``gb``."""
+    return types.SimpleNamespace(grading=types.SimpleNamespace(WORKER_MEMORY_GB=gb))
+
+
+def test_a_worker_gets_the_memory_of_the_most_demanding_assignment_it_grades():
+    assert workers.worker_memory_gb([_declaring(0.5), _declaring(2.2)]) == 2.2
+    assert workers.worker_memory_gb([_declaring(2.2), _declaring(0.5)]) == 2.2
+    # Section 2's own measurement, which --workers auto has always used, also when the course's both are graded
+    every = [catalogue.get(name) for name in catalogue.names()]
+    assert workers.worker_memory_gb([SEC02]) == workers.worker_memory_gb(every) == 1.4
 
 
 def test_available_memory_is_the_lesser_of_the_system_and_the_cgroup(tmp_path):

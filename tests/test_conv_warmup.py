@@ -17,6 +17,7 @@ from sample_class import conv_warmup_answers as answers
 from solutions import conv_warmup as ref
 
 WARMUP = catalogue.get("conv_warmup")
+SEC02 = catalogue.get("sec02")
 
 
 def _judged(name, answer):
@@ -77,3 +78,11 @@ def test_a_tf32_flag_in_a_warm_up_record_is_one_no_recorder_writes():
     reference = references.load_recorded(WARMUP, "output_size")
     assert judging.well_formed(record, reference) is None
     assert "never records ('tf32')" in judging.well_formed(dict(record, tf32=False), reference)
+
+
+def test_its_references_are_keyed_by_its_own_libraries_only(monkeypatch):
+    """A new tf-keras-vis (Section 2's SmoothGrad) computes the warm-up's references again no more."""
+    before = {assignment: references.key(assignment) for assignment in (WARMUP, SEC02)}
+    version = references._version
+    monkeypatch.setattr(references, "_version", lambda library: "99.0" if library == "tf-keras-vis" else version(library))
+    assert references.key(WARMUP) == before[WARMUP] and references.key(SEC02) != before[SEC02]
