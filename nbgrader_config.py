@@ -33,7 +33,8 @@ c.ExportApp.plugin_class = "autograder.export.CsvExport"
 
 # Each cell's time limit. The batch (autograder/job.py) names a table of limits in GRADER_CELL_BUDGETS: each
 # cell gets 10 times the reference notebook's time for it on the grading machine, at least 20 s, and a cell
-# the student added 30 s (autograder/budgets.py), so an endless loop is stopped in seconds. Without the table
+# the student added the limit of the reference's slowest cell (autograder/budgets.py), so an endless loop is
+# stopped in seconds. Without the table
 # (plain nbgrader in this folder), one limit for every cell: the slowest correct cell (SmoothGrad of a batch
 # of images, on a 2-core CPU) takes about 8 s. Either way the stopped cell is interrupted, and the rest of the
 # notebook still runs and is graded.

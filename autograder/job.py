@@ -211,9 +211,7 @@ def _cell_budgets(assignment, references, template, sandboxed, limits):
     """
     with _warm_lock:
         if assignment.name not in _cell_limits:
-            release = assignment.release_notebook.read_bytes()
-            # Beside the reference answers (so keyed as they are), and named by the release, whose cells it times
-            path = references / f"cell-budgets-{digest(release)[:16]}.json"
+            path = cell_budgets_file(assignment, references)
             with open(references / ".cell-budgets.lock", "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if not path.exists():
@@ -221,6 +219,12 @@ def _cell_budgets(assignment, references, template, sandboxed, limits):
                     write_atomically(path, json.dumps(budgets.table(times), indent=2) + "\n")
             _cell_limits[assignment.name] = path
         return _cell_limits[assignment.name]
+
+
+def cell_budgets_file(assignment, references):
+    """Where the table of each cell's limit is kept: beside the reference answers (so keyed as they are), and named
+    by the release, whose cells it times."""
+    return references / f"cell-budgets-{digest(assignment.release_notebook.read_bytes())[:16]}.json"
 
 
 def write_atomically(path, text):

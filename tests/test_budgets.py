@@ -31,18 +31,24 @@ def test_a_cells_limit_is_ten_times_the_references_and_never_under_the_floor():
     assert budgets.budget(8.18) == 82
 
 
-def test_cells_are_known_by_grade_id_then_cell_id_and_an_added_cell_gets_the_default():
+def test_cells_are_known_by_grade_id_then_cell_id_and_an_added_cell_gets_the_slowest_cells_limit():
     limits = budgets.table({"test_gradcam": 0.71, "63a0a377": 8.18})
     assert budgets.limit(limits, _cell(grade_id="test_gradcam", cell_id="random-id")) == 20
     assert budgets.limit(limits, _cell(cell_id="63a0a377")) == 82
-    assert budgets.limit(limits, _cell(cell_id="mo-12")) == budgets.UNKNOWN >= budgets.FLOOR
+    assert budgets.limit(limits, _cell(cell_id="mo-12")) == 82
+
+
+def test_an_added_cells_limit_is_the_references_slowest_cells_and_never_under_the_floor():
+    assert budgets.added_limit({"test_gradcam": 0.71, "smoothgrad_figures": 4.5, "imports": 3.1}) == 45
+    assert budgets.added_limit({"test_conv2d": 0.4, "imports": 1.9}) == budgets.FLOOR
+    assert budgets.added_limit({}) == budgets.FLOOR
 
 
 def test_timeout_func_reads_the_table_the_batch_wrote(tmp_path):
     path = tmp_path / "limits.json"
     path.write_text(json.dumps(budgets.table({"test_gradcam": 3.0})))
     timeout = budgets.timeout_func(path)
-    assert timeout(_cell(grade_id="test_gradcam")) == 30 and timeout(_cell(cell_id="new")) == budgets.UNKNOWN
+    assert timeout(_cell(grade_id="test_gradcam")) == 30 and timeout(_cell(cell_id="new")) == 30
 
 
 def test_cell_times_come_from_nbclients_timestamps():
@@ -53,13 +59,13 @@ def test_cell_times_come_from_nbclients_timestamps():
 
 
 def test_a_stopped_cell_is_named_with_its_limit_and_the_references_time():
-    limits = budgets.table({"test_gradcam": 0.71})
+    limits = budgets.table({"test_gradcam": 0.71, "smoothgrad_figures": 4.5})
     nb = {"cells": [_cell("while True:\n    pass", cell_id="mo-12", outputs=[TIMED_OUT]),
                     _cell(grade_id="test_gradcam", outputs=[TIMED_OUT]),
                     _cell(grade_id="test_conv_output_size")]}
     (added, loop), (exercise, test) = budgets.stopped(nb, limits)
-    assert added is None and "the cell that starts 'while True:' was stopped after 30 s" in loop
-    assert "does not have" in loop
+    assert added is None and "the cell that starts 'while True:' was stopped after 45 s" in loop
+    assert "does not have gets 45 s, the limit of its slowest cell" in loop
     assert exercise == "gradcam" and "the cell test_gradcam was stopped after 20 s" in test
     assert "took 0.7 s" in test and "at least 20 s" in test
 
