@@ -4,8 +4,9 @@
 
 The folder is named by a hash of everything the answers depend on: the reference solutions, the answer key,
 the models and data code given to students, the grading code of the exercises, and the versions of the
-libraries that compute them (``REFERENCE_LIBRARIES``, which each assignment declares in its package). Change any of these and the next grading computes them again; nothing else
-ever invalidates them. They live in ``.references/`` in this repository, never where a student's code runs.
+libraries that compute them (``REFERENCE_LIBRARIES``, which each assignment declares in its package). Change any
+of these and the next grading computes them again; nothing else ever invalidates them. They live in
+``.references/`` in this repository, never where a student's code runs.
 """
 import hashlib
 import importlib
