@@ -184,7 +184,7 @@ _cell_limits = {}  # {assignment's name: the file of its cells' time limits}
 
 def _warm(assignment):
     """Once per worker and assignment: what the assignment prepares for its kernels (``assignments/<assignment>/``:
-    for Section 2, the synthetic data, which the sandboxed kernels may only read) and the reference answers
+    data, which the sandboxed kernels may only read) and the reference answers
     (computed once per release, then reused by every job; see autograder/references.py). Returns the references'
     folder."""
     with _warm_lock:
