@@ -8,7 +8,7 @@ ANSWERS_USE_TENSORFLOW = False
 # numpy's cases, Keras's layers on TensorFlow.
 REFERENCE_LIBRARIES = ("numpy", "tensorflow", "keras")
 # The memory one grading worker needs: the measured peak of one grading job of its reference notebook (nbgrader, the
-# kernel, which holds Keras once the notebook imports it, 0.73 GB at its peak, and the judge: 0.89 GB, proportional
+# kernel, which holds Keras once the notebook imports it, 0.72 GB at its peak, and the judge: 0.88 GB, proportional
 # set sizes summed, on this repository's 2-core CPU with TensorFlow 2.21, benchmarks/results/warmup_kernel.md), with
 # a margin.
 WORKER_MEMORY_GB = 1.2
