@@ -38,17 +38,18 @@ c.Autograde.sanitize_preprocessors = ["nbgrader.preprocessors.ClearOutput", "nbg
 # `nbgrader export` (grades.csv) quotes its fields and starts no spreadsheet formula (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.CsvExport"
 
-# Each cell's time limit. The batch (autograder/job.py) names a table of limits in CNNLAB_CELL_BUDGETS: each
+# Each cell's time limit. The batch (autograder/job.py) names a table of limits in GRADER_CELL_BUDGETS: each
 # cell gets 10 times the reference notebook's time for it on the grading machine, at least 20 s, and a cell
-# the student added 30 s (autograder/budgets.py), so an endless loop is stopped in seconds. Without the table
+# the student added the limit of the reference's slowest cell (autograder/budgets.py), so an endless loop is
+# stopped in seconds. Without the table
 # (plain nbgrader in this folder), one limit for every cell: the slowest correct cell (SmoothGrad of a batch
 # of images, on a 2-core CPU) takes about 8 s. Either way the stopped cell is interrupted, and the rest of the
 # notebook still runs and is graded.
 c.Execute.timeout = 120
-if os.environ.get("CNNLAB_CELL_BUDGETS"):
+if os.environ.get("GRADER_CELL_BUDGETS"):
     from autograder import budgets  # the course's grading code, installed in nbgrader's environment
 
-    c.Execute.timeout_func = budgets.timeout_func(os.environ["CNNLAB_CELL_BUDGETS"])
+    c.Execute.timeout_func = budgets.timeout_func(os.environ["GRADER_CELL_BUDGETS"])
 c.Execute.interrupt_on_timeout = True
 # After a cell's reply, the kernel's last outputs may come late on a busy machine: wait for them (default 4 s).
 c.Execute.iopub_timeout = 60

@@ -8,7 +8,8 @@ grading machine (``autograder/job.py``), its cells timed, and the times kept bes
 The floor and the factor are the safety for a student who is correct but slower (a Python loop where the
 reference batches) and for a machine that was busy while the reference was timed, or while the student is.
 A cell is known by its nbgrader ``grade_id`` (solution and test cells, which students' notebooks keep) or
-else by its cell id (the release's other cells); a cell the student added gets ``UNKNOWN``.
+else by its cell id (the release's other cells); a cell the student added, which the reference does not have,
+gets the limit of the reference's slowest cell (``added_limit``).
 
 The batch writes the table of limits to a file and names it in ``CELL_BUDGETS``; ``nbgrader_config.py``
 then gives nbclient ``timeout_func``, which looks each cell up there.
@@ -21,11 +22,7 @@ from autograder.catalogue import exercise_of, grade_id, source_text
 
 FLOOR = 20  # seconds: no cell is stopped sooner, however quick the reference's
 FACTOR = 10  # a correct cell may be this many times slower than the reference's
-# A cell the student added (notes, plots, helpers, experiments) has no reference to scale: a fixed limit, above
-# the floor and over six times the slowest reference cell (4.5 s on a 2-core CPU: the six SmoothGrad figures),
-# so that any of the notebook's figures redrawn there fits on a busy machine.
-UNKNOWN = 30
-CELL_BUDGETS = "CNNLAB_CELL_BUDGETS"  # the environment variable that names the table of limits
+CELL_BUDGETS = "GRADER_CELL_BUDGETS"  # the environment variable that names the table of limits
 TIMEOUT_ERROR = "CellTimeoutError"  # what nbclient writes as the output of a cell it stopped
 
 
@@ -38,6 +35,18 @@ def budget(reference_seconds):
     return max(FLOOR, round(FACTOR * reference_seconds))
 
 
+def added_limit(reference_times):
+    """The limit of a cell the student added (notes, plots, helpers, experiments), from the reference's times.
+
+    It has no reference cell of its own to scale, and it may redo any of the notebook's work (redraw its slowest
+    figure, import its libraries, call an exercise again): it gets the limit of the reference's slowest cell, so
+    that whatever the notebook does fits there too, as slowly as the same work may run in the notebook's own
+    cells. The limit is the assignment's own, measured where it is graded: on a 2-core CPU, 45 s for Section 2
+    (its six SmoothGrad figures, 4.5 s), the floor for a notebook whose cells all take under 2 s.
+    """
+    return budget(max(reference_times.values(), default=0))
+
+
 def table(reference_times):
     """{"cells": {key: limit}, "reference": {key: seconds}} for the reference's times per cell."""
     return {"cells": {name: budget(seconds) for name, seconds in reference_times.items()},
@@ -46,7 +55,7 @@ def table(reference_times):
 
 def limit(limits, cell):
     """A cell's limit in seconds, from a ``table``."""
-    return limits["cells"].get(key(cell), UNKNOWN)
+    return limits["cells"].get(key(cell), added_limit(limits["reference"]))
 
 
 def timeout_func(path):
@@ -93,6 +102,7 @@ def _name(cell):
 def _why(limits, cell):
     reference = limits["reference"].get(key(cell))
     if reference is None:
-        return f"a cell the reference notebook does not have gets {UNKNOWN} s"
+        return (f"a cell the reference notebook does not have gets {added_limit(limits['reference'])} s, the limit "
+                "of its slowest cell")
     return (f"the reference notebook's cell took {reference:.1f} s on the grading machine; a cell may take "
             f"{FACTOR} times that, and at least {FLOOR} s")

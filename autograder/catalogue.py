@@ -61,7 +61,8 @@ class Assignment:
 
     @property
     def grading(self):
-        """The package of its grading side: ``prepare()``, ``kernel_data()`` (``assignments/__init__.py``)."""
+        """The package of its grading side: ``prepare()``, ``kernel_data()`` and what it declares
+        (``assignments/__init__.py``)."""
         return importlib.import_module(f"assignments.{self.name}")
 
     def exercise(self, name):

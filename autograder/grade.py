@@ -249,15 +249,17 @@ def main(argv=None):
             print(f"the sandbox cannot run here ({which}); --no-sandbox grades without it, at your risk", file=sys.stderr)
             return 2
         print(f"sandbox: {which}", flush=True)
-    if args.workers == "auto" and not args.scheduler:
-        args.workers, why = workers.auto_workers(len(os.sched_getaffinity(0)), workers.available_memory_gb())
-        print(f"workers: {args.workers} ({why})", flush=True)
     try:
+        to_grade = assignments(args)
+        if args.workers == "auto" and not args.scheduler:  # as many as the most demanding assignment allows
+            args.workers, why = workers.auto_workers(len(os.sched_getaffinity(0)), workers.available_memory_gb(),
+                                                     workers.worker_memory_gb(to_grade))
+            print(f"workers: {args.workers} ({why})", flush=True)
         with batch_lock(course):
             if args.roster:
                 collect.import_roster(course, args.roster)
             graded = {}
-            for assignment in assignments(args):
+            for assignment in to_grade:
                 nbgrader_step(course, "generate_assignment", assignment.name, "--force")
                 students = collect_students(course, assignment, args)
                 print(f"{assignment.name}: {len(students)} submissions", flush=True)

@@ -4,7 +4,7 @@ name, as its folder in ``source/``, the exercise, the student's answer).
 It calls the student's answer, the very object their notebook defined, on the exercise's grading inputs
 (``assignments/<assignment>/exercises/``), then:
 
-* in ``python -m autograder.grade``'s sandboxed kernel (``CNNLAB_RECORDS`` names a folder): writes what the
+* in ``python -m autograder.grade``'s sandboxed kernel (``GRADER_RECORDS`` names a folder): writes what the
   answer returned there, as plain arrays, and judges nothing. The judge (``autograder/verify.py``) runs
   afterwards, in a process that runs no student code, and its verdict is the score. Nothing in this kernel
   knows what the answers should be;
@@ -13,7 +13,7 @@ It calls the student's answer, the very object their notebook defined, on the ex
 """
 import os
 
-RECORDS = "CNNLAB_RECORDS"
+RECORDS = "GRADER_RECORDS"
 
 
 def check(assignment, name, answer):

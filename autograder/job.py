@@ -59,7 +59,7 @@ SANDBOX_ENV = (*TENSORFLOW, *ONE_CORE, RECORDS)
 # its command line as an option when it starts with "-", strips its spaces, and globs it; this one it takes as is.
 STUDENT = "student"
 # <pid>-<random>/: one private course per job; one folder per grader, since /tmp is shared
-SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"cnnlab-grading-{os.getuid()}"
+SCRATCH = pathlib.Path(tempfile.gettempdir()) / f"autograder-{os.getuid()}"
 
 
 _running = set()  # the process of every grading under way in this process
@@ -196,7 +196,7 @@ _cell_limits = {}  # {assignment's name: the file of its cells' time limits}
 
 def _warm(assignment):
     """Once per worker and assignment: what the assignment prepares for its kernels (``assignments/<assignment>/``:
-    for Section 2, the synthetic data, which the sandboxed kernels may only read) and the reference answers
+    data, which the sandboxed kernels may only read) and the reference answers
     (computed once per release, then reused by every job; see autograder/references.py). Returns the references'
     folder."""
     with _warm_lock:
@@ -223,9 +223,7 @@ def _cell_budgets(assignment, references, template, sandboxed, limits):
     """
     with _warm_lock:
         if assignment.name not in _cell_limits:
-            release = assignment.release_notebook.read_bytes()
-            # Beside the reference answers (so keyed as they are), and named by the release, whose cells it times
-            path = references / f"cell-budgets-{digest(release)[:16]}.json"
+            path = cell_budgets_file(assignment, references)
             with open(references / ".cell-budgets.lock", "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if not path.exists():
@@ -233,6 +231,12 @@ def _cell_budgets(assignment, references, template, sandboxed, limits):
                     write_atomically(path, json.dumps(budgets.table(times), indent=2) + "\n")
             _cell_limits[assignment.name] = path
         return _cell_limits[assignment.name]
+
+
+def cell_budgets_file(assignment, references):
+    """Where the table of each cell's limit is kept: beside the reference answers (so keyed as they are), and named
+    by the release, whose cells it times."""
+    return references / f"cell-budgets-{digest(assignment.release_notebook.read_bytes())[:16]}.json"
 
 
 def write_atomically(path, text):

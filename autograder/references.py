@@ -4,8 +4,9 @@
 
 The folder is named by a hash of everything the answers depend on: the reference solutions, the answer key,
 the models and data code given to students, the grading code of the exercises, and the versions of the
-libraries that compute them. Change any of these and the next grading computes them again; nothing else
-ever invalidates them. They live in ``.references/`` in this repository, never where a student's code runs.
+libraries that compute them (``REFERENCE_LIBRARIES``, which each assignment declares in its package). Change any
+of these and the next grading computes them again; nothing else ever invalidates them. They live in
+``.references/`` in this repository, never where a student's code runs.
 """
 import hashlib
 import importlib
@@ -18,8 +19,7 @@ from autograder import ROOT, catalogue
 from autograder.environment import set_tensorflow_defaults
 from autograder.exercises import judging, recording
 
-CACHE = pathlib.Path(os.environ.get("CNNLAB_REFERENCES", ROOT / ".references"))
-LIBRARIES = ("numpy", "tensorflow", "keras", "tf-keras-vis", "scikit-image")
+CACHE = pathlib.Path(os.environ.get("GRADER_REFERENCES", ROOT / ".references"))
 
 
 def _inputs(assignment):
@@ -37,7 +37,7 @@ def key(assignment):
     digest = hashlib.sha256()
     for path in _inputs(assignment):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    for library in LIBRARIES:
+    for library in assignment.grading.REFERENCE_LIBRARIES:
         digest.update(f"{library}=={_version(library)}".encode())
     return digest.hexdigest()[:20]
 
@@ -74,7 +74,9 @@ def _kept(where, name, make):
 
 def compute(assignment, name):
     set_tensorflow_defaults()
-    recording.full_float32()  # as the answers are recorded (see recording.full_float32)
+    # Every exercise's expected answer comes from real Keras layers or models: in full float32 on any machine, whether
+    # or not the assignment's own answers run TensorFlow (see recording.full_float32)
+    recording.full_float32()
     reference = importlib.import_module(f"solutions.{assignment.name}")
     return assignment.exercise(name).expected(reference)
 

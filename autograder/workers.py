@@ -18,16 +18,17 @@ import time
 from autograder.job import grade_submission, stop_all
 
 ATTEMPTS = 2  # a job is run again once when the machinery (not the notebook) failed
-# The memory one worker needs: the measured peak of one grading's kernel (TensorFlow, the two models, the grading
-# inputs; 0.90 GiB on this repository's 2-core CPU with TensorFlow 2.21, benchmarks/results/notebook_cost.md) and
-# nbgrader's own process beside it, with a margin. The one place to change when the notebook or the models change
-# what it takes.
-WORKER_MEMORY_GB = 1.4
 
 
-def auto_workers(cores, available_gb, per_worker_gb=WORKER_MEMORY_GB):
-    """How many submissions to grade at once here: one per core, as many as the free memory holds, at least
-    one. Returns (workers, why)."""
+def worker_memory_gb(assignments):
+    """The memory one worker needs to grade any of ``assignments``: the largest that they declare
+    (``WORKER_MEMORY_GB`` in ``assignments/<name>/__init__.py``, each with where it was measured)."""
+    return max(assignment.grading.WORKER_MEMORY_GB for assignment in assignments)
+
+
+def auto_workers(cores, available_gb, per_worker_gb):
+    """How many submissions to grade at once here: one per core, as many as the free memory holds (``per_worker_gb``
+    each: ``worker_memory_gb``), at least one. Returns (workers, why)."""
     by_memory = int(available_gb // per_worker_gb)
     workers = max(1, min(cores, by_memory))
     why = f"{cores} cores, {available_gb:.1f} GB available, {per_worker_gb:g} GB per worker"

@@ -190,7 +190,7 @@ hidden.check = lambda assignment, name, answer: None if name == "gradcam" else _
 _FORGE_RECORDS = """\
 import os
 # a cheat: the grader's records, overwritten with maps that look perfect
-records = os.environ.get("CNNLAB_RECORDS", ".")
+records = os.environ.get("GRADER_RECORDS", ".")
 perfect = {str(i): np.ones((128, 128)) for i in range(9)}
 np.savez(os.path.join(records, "gradcam.npz"), tf32=False, trained=np.ones((128, 128)), random=np.eye(128), **perfect)
 np.savez(os.path.join(records, "vanilla_saliency.npz"), **{str(i): np.array(["perfect"] * 3) for i in range(9)})"""

@@ -1,10 +1,12 @@
-"""The benchmarks' own parts: the class-scale cost model's fit, the memory sampler and the Dask cluster it starts."""
+"""The benchmarks' own parts: the class-scale cost model's fit, the memory sampler and the Dask cluster it starts,
+and the warm-up kernel's report."""
+import json
 import subprocess
 import sys
 
 import pytest
 
-from benchmarks import class_scale, memory
+from benchmarks import class_scale, memory, warmup_kernel
 
 
 def _run(submissions, workers, wall_s, cluster="local"):
@@ -53,3 +55,11 @@ def test_the_dask_cluster_starts_its_workers_by_their_own_commands(tmp_path):
 
     with class_scale.dask_cluster(tmp_path, 2) as address, Client(address) as client:
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_the_warm_up_kernels_report_shows_its_measured_figures():
+    result = json.loads((warmup_kernel.RESULTS / "warmup_kernel.json").read_text())
+    assert (warmup_kernel.RESULTS / "warmup_kernel.md").read_text() == warmup_kernel.markdown(result), (
+        "run: python benchmarks/warmup_kernel.py")
+    checks = result["hidden_checks"]
+    assert all(run["tensorflow"] for run in checks["base"]) and not any(run["tensorflow"] for run in checks["today"])

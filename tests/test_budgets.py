@@ -1,5 +1,6 @@
 """Each cell's time limit (autograder/budgets.py) and how many workers `--workers auto` chooses: fast, no kernel."""
 import json
+import types
 
 import pytest
 
@@ -30,18 +31,24 @@ def test_a_cells_limit_is_ten_times_the_references_and_never_under_the_floor():
     assert budgets.budget(8.18) == 82
 
 
-def test_cells_are_known_by_grade_id_then_cell_id_and_an_added_cell_gets_the_default():
+def test_cells_are_known_by_grade_id_then_cell_id_and_an_added_cell_gets_the_slowest_cells_limit():
     limits = budgets.table({"test_gradcam": 0.71, "63a0a377": 8.18})
     assert budgets.limit(limits, _cell(grade_id="test_gradcam", cell_id="random-id")) == 20
     assert budgets.limit(limits, _cell(cell_id="63a0a377")) == 82
-    assert budgets.limit(limits, _cell(cell_id="mo-12")) == budgets.UNKNOWN >= budgets.FLOOR
+    assert budgets.limit(limits, _cell(cell_id="mo-12")) == 82
+
+
+def test_an_added_cells_limit_is_the_references_slowest_cells_and_never_under_the_floor():
+    assert budgets.added_limit({"test_gradcam": 0.71, "smoothgrad_figures": 4.5, "imports": 3.1}) == 45
+    assert budgets.added_limit({"test_conv2d": 0.4, "imports": 1.9}) == budgets.FLOOR
+    assert budgets.added_limit({}) == budgets.FLOOR
 
 
 def test_timeout_func_reads_the_table_the_batch_wrote(tmp_path):
     path = tmp_path / "limits.json"
     path.write_text(json.dumps(budgets.table({"test_gradcam": 3.0})))
     timeout = budgets.timeout_func(path)
-    assert timeout(_cell(grade_id="test_gradcam")) == 30 and timeout(_cell(cell_id="new")) == budgets.UNKNOWN
+    assert timeout(_cell(grade_id="test_gradcam")) == 30 and timeout(_cell(cell_id="new")) == 30
 
 
 def test_cell_times_come_from_nbclients_timestamps():
@@ -52,13 +59,13 @@ def test_cell_times_come_from_nbclients_timestamps():
 
 
 def test_a_stopped_cell_is_named_with_its_limit_and_the_references_time():
-    limits = budgets.table({"test_gradcam": 0.71})
+    limits = budgets.table({"test_gradcam": 0.71, "smoothgrad_figures": 4.5})
     nb = {"cells": [_cell("while True:\n    pass", cell_id="mo-12", outputs=[TIMED_OUT]),
                     _cell(grade_id="test_gradcam", outputs=[TIMED_OUT]),
                     _cell(grade_id="test_conv_output_size")]}
     (added, loop), (exercise, test) = budgets.stopped(nb, limits)
-    assert added is None and "the cell that starts 'while True:' was stopped after 30 s" in loop
-    assert "does not have" in loop
+    assert added is None and "the cell that starts 'while True:' was stopped after 45 s" in loop
+    assert "does not have gets 45 s, the limit of its slowest cell" in loop
     assert exercise == "gradcam" and "the cell test_gradcam was stopped after 20 s" in test
     assert "took 0.7 s" in test and "at least 20 s" in test
 
@@ -69,6 +76,19 @@ def test_auto_workers_takes_the_fewer_of_cores_and_what_memory_holds(cores, gb, 
     assert count == chosen
     assert why.startswith(f"{cores} cores, {gb:.1f} GB available, 2.2 GB per worker")
     assert ("may run out of memory" in why) == (gb < 2.2)
+
+
+def _declaring(gb):
+    """An assignment whose package declares that one worker needs ``gb``."""
+    return types.SimpleNamespace(grading=types.SimpleNamespace(WORKER_MEMORY_GB=gb))
+
+
+def test_a_worker_gets_the_memory_of_the_most_demanding_assignment_it_grades():
+    assert workers.worker_memory_gb([_declaring(0.5), _declaring(2.2)]) == 2.2
+    assert workers.worker_memory_gb([_declaring(2.2), _declaring(0.5)]) == 2.2
+    # Section 2's own measurement, which --workers auto has always used, also when the course's both are graded
+    every = [catalogue.get(name) for name in catalogue.names()]
+    assert workers.worker_memory_gb([SEC02]) == workers.worker_memory_gb(every) == 1.4
 
 
 def test_available_memory_is_the_lesser_of_the_system_and_the_cgroup(tmp_path):

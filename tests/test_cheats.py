@@ -23,10 +23,10 @@ PROBES = {
 import os
 from autograder import hidden
 hidden.check("sec02", "gradcam", None)  # records nothing now
-if not os.path.exists(os.path.join(os.environ["CNNLAB_RECORDS"], "gradcam.npz")): print({RAN!r})""",
+if not os.path.exists(os.path.join(os.environ["GRADER_RECORDS"], "gradcam.npz")): print({RAN!r})""",
     "fin": f"""\
 import os
-with np.load(os.path.join(os.environ["CNNLAB_RECORDS"], "gradcam.npz")) as forged:
+with np.load(os.path.join(os.environ["GRADER_RECORDS"], "gradcam.npz")) as forged:
     if forged["0"].min() == 1: print({RAN!r})""",
     "ivy": f"if gradcam.__module__ == 'helpers': print({RAN!r})",
     "xia": f"""\
@@ -62,7 +62,7 @@ def test_each_cheat_runs_its_attack(student, course, tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     for name, target in cheat.links.items():  # handed in beside the notebook
         (folder / name).symlink_to(target)
-    monkeypatch.setenv("CNNLAB_RECORDS", str(tmp_path))
+    monkeypatch.setenv("GRADER_RECORDS", str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", str(ROOT / "release" / "sec02"))  # cnnlab, as beside the notebook
     cells = ["import numpy as np", *_attack_cells(cheat), PROBES[student]]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])

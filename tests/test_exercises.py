@@ -334,5 +334,15 @@ def test_references_are_computed_once_and_keyed_by_what_they_depend_on(monkeypat
     folder = references.folder(SEC02)
     assert judging.load(folder, "gradcam") is not None  # computed by the tests above, reused here
     before = references.key(SEC02)
-    monkeypatch.setattr(references, "LIBRARIES", references.LIBRARIES[:-1])
+    monkeypatch.setattr(SEC02.grading, "REFERENCE_LIBRARIES", SEC02.grading.REFERENCE_LIBRARIES[:-1])
     assert references.key(SEC02) != before, "another library version must mean other references"
+
+
+def test_every_assignment_declares_what_the_grader_reads_from_its_package():
+    """``assignments/__init__.py``: the grader names no assignment, and reads these from each one's package."""
+    for name in catalogue.names():
+        grading = catalogue.get(name).grading
+        assert callable(grading.prepare) and isinstance(grading.kernel_data(), dict), name
+        assert isinstance(grading.ANSWERS_USE_TENSORFLOW, bool), name
+        assert grading.REFERENCE_LIBRARIES and all(isinstance(lib, str) for lib in grading.REFERENCE_LIBRARIES), name
+        assert isinstance(grading.WORKER_MEMORY_GB, float) and grading.WORKER_MEMORY_GB > 0, name

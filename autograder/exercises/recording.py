@@ -20,15 +20,25 @@ LARGEST = 500_000  # numbers in one recorded value (4 MB: judging.RECORD_BYTES h
 def record(exercise, answer, out):
     """Put into ``out`` what ``answer`` gives on ``exercise``'s grading inputs: {key: array or string}.
 
+    Where the exercise's assignment declares that its answers run TensorFlow (``ANSWERS_USE_TENSORFLOW``,
+    ``assignments/__init__.py``), TF32 is switched off first and the record says whether it is off; elsewhere
+    TensorFlow is never imported here, so that a numpy assignment's kernel grades without it.
     A cell that runs out of time is interrupted (KeyboardInterrupt): what was recorded so far stays in
     ``out``, marked as stopped, and the interruption goes on, so that the notebook's time limit bounds the cost.
     """
-    out[TF32] = not full_float32()
+    if assignment_of(exercise).ANSWERS_USE_TENSORFLOW:
+        out[TF32] = not full_float32()
     try:
         exercise.record(answer, out)
     except KeyboardInterrupt:
         out["stopped"] = "was stopped: its test cell ran out of time"
         raise
+
+
+def assignment_of(exercise):
+    """The package ``assignments/<assignment>/`` that holds ``exercise`` (a module of its ``exercises/``): what
+    that assignment declares."""
+    return sys.modules[exercise.__package__.rpartition(".")[0]]
 
 
 def full_float32():
