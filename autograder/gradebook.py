@@ -61,9 +61,9 @@ def reconcile(course, assignment, student, verdict, notes):
     """Make the verdict outside the kernel the score in the gradebook; flag what a person should look at.
 
     In the sandboxed kernel the hidden test cells only record the answers (``autograder/hidden.py``), so
-    nbgrader's score is above the verdict whenever a hidden check catches a mistake: that is ordinary. A
-    test cell that gave less than a correct answer earns means a missing or altered test cell, or a
-    notebook that broke its own tests: flagged.
+    nbgrader's score is above the verdict whenever a hidden check catches a mistake: that is ordinary; so is one
+    below a partly right answer's points, whose visible tests may fail. A test cell that gave less than a correct
+    answer earns means a missing or altered test cell, or a notebook that broke its own tests: flagged.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -88,7 +88,7 @@ def reconcile(course, assignment, student, verdict, notes):
             elif points > in_kernel and upstream:  # its own test cell called the student's wrong helpers
                 message = (f"{message or 'correct'}; its visible test failed because of {' and '.join(upstream)}, "
                            "which the grader replaced with correct versions to judge it")
-            elif points > in_kernel:
+            elif outcome["passed"] and points > in_kernel:  # a right answer whose own test cell failed it
                 flags.append(f"{name}: nbgrader's test cell gave {in_kernel:g}, the judge {points:g}")
             if grade is not None:  # set on every run: a regraded submission must not keep an old override
                 grade.manual_score = points if points != in_kernel else None

@@ -1,0 +1,70 @@
+"""The judge's verdict made the score in nbgrader's gradebook (``gradebook.reconcile``), on a gradebook made by
+nbgrader itself, with scores set as nbgrader's autograde would have set them in the kernel."""
+import pytest
+
+from autograder import catalogue, gradebook
+
+SEC02 = catalogue.get("sec02")
+# nbgrader's API warns as it builds a submission, harmlessly (see autograder/gradebook.py, which keeps it off the TA's
+# console): here too.
+pytestmark = pytest.mark.filterwarnings(r"ignore:Object of type <\w+> not in session, add operation along")
+
+
+@pytest.fixture(scope="module")
+def template():
+    return gradebook.template_gradebook(SEC02)
+
+
+def _course(tmp_path, template, **in_kernel):
+    """A course whose gradebook holds fay's submission, each test cell scored by nbgrader as ``in_kernel`` says
+    ({exercise: share of its points}; all of them for the others)."""
+    from nbgrader.api import Gradebook
+
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "gradebook.db").write_bytes(template)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        gb.update_or_create_student("fay")
+        submission = gb.update_or_create_submission(SEC02.name, "fay")
+        for grade in submission.notebooks[0].grades:
+            if grade.name.startswith("test_"):
+                grade.auto_score = in_kernel.get(grade.name.removeprefix("test_"), 1) * grade.max_score
+        gb.db.commit()
+    return tmp_path
+
+
+def _verdict(**outcomes):
+    exercises = {name: {"passed": True, "points": float(points), "message": ""}
+                 for name, points in SEC02.exercises.items()}
+    exercises.update(outcomes)
+    return {"exercises": exercises, "suspicious": [], "tampered": []}
+
+
+def _score(course, name):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return gb.find_grade(f"test_{name}", SEC02.name, SEC02.name, "fay").score
+
+
+def test_a_partly_right_answer_scores_its_points_unflagged_whatever_its_visible_test_gave(tmp_path, template):
+    partly = {"passed": False, "points": 1.0, "message": "partly right: ...", "failed": {"dilation": "..."}}
+    for in_kernel in (0, 1):  # its visible test failed, or passed
+        course = _course(tmp_path / str(in_kernel), template, receptive_field=in_kernel)
+        summary = gradebook.reconcile(course, SEC02, "fay", _verdict(receptive_field=partly), [])
+        assert summary["flags"] == [] and summary["exercises"]["receptive_field"]["points"] == 1.0
+        assert _score(course, "receptive_field") == 1.0 and _score(course, "gradcam") == 3.0
+
+
+def test_a_right_answer_whose_test_cell_gave_less_is_flagged(tmp_path, template):
+    course = _course(tmp_path, template, gradcam=0)
+    summary = gradebook.reconcile(course, SEC02, "fay", _verdict(), [])
+    assert summary["flags"] == ["gradcam: nbgrader's test cell gave 0, the judge 3"]
+    assert _score(course, "gradcam") == 3.0
+
+
+def test_a_fault_of_the_grader_is_flagged_and_named(tmp_path, template):
+    course = _course(tmp_path, template)
+    fault = {"passed": False, "points": 0.0, "message": "not judged yet", "fault": "RuntimeError: ..."}
+    summary = gradebook.reconcile(course, SEC02, "fay", _verdict(gradcam=fault), [])
+    assert summary["faults"] == ["gradcam"] and any(flag.startswith("gradcam: the grader failed") for flag in
+                                                    summary["flags"])
