@@ -31,3 +31,17 @@ def test_the_feedback_lists_each_sub_check_and_why_it_failed():
     assert "<li class=\"ok\">bilinear upsampling to the image&#x27;s size: 0.5 / 0.5</li>" in page
     assert '<td class="bad">0 / 2</td><td>receptive_field([]) raised TypeError<ul class="rubric">' in page
     assert '<td class="ok">2 / 2</td><td>correct</td>' in page  # conv_output_size: no rubric shown without a verdict
+
+
+def test_the_feedback_page_is_written_where_the_student_finds_it_with_their_maps_inside(tmp_path):
+    from autograder import paths
+
+    checked = paths.verification(tmp_path, SEC02, "fay")
+    checked.mkdir(parents=True)
+    (checked / "gradcam.png").write_bytes(b"\x89PNG\r\n\x1a\n a picture")
+    summary = dict(_summary(), pictures={"gradcam": "gradcam.png", "vanilla_saliency": "missing.png"})
+    written = feedback.write_report(tmp_path, SEC02, summary, {"answer_fmaps": 1.5})
+    page = written.read_text()
+    assert written == tmp_path / "feedback" / "fay" / "sec02" / "report.html"
+    assert page.count('<img alt="maps" src="data:image/png;base64,') == 1  # self-contained: opens offline
+    assert "1.5 / 2" in page and "to be graded by the course staff" in page  # answer_fmaps graded, the others not
