@@ -148,7 +148,7 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
     # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
     timed = {exercise for exercise, _ in stopped}
-    notes += [note for note in verdict["stopped"] if note.split(":")[0] not in timed]
+    notes += [f"{name}: {text}" for name, text in verdict["stopped"] if name not in timed]
     result = gradebook.scores(course, assignment, STUDENT)
     kept = [name for name in (notebook_name, "timestamp.txt") if (autograded / name).exists()]
     result.update(notes=notes, verdict=verdict, seconds=seconds, stopped=[text for _, text in stopped],

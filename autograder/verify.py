@@ -182,7 +182,7 @@ def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_d
                                  tampered=f"{name}: the notebook's own code wrote its record ({err})")
             continue
         if records[name] is not None and isinstance(records[name].get("stopped"), str):
-            stopped.append(f"{name}: {records[name]['stopped']}")
+            stopped.append([name, records[name]["stopped"]])  # [exercise, what happened]
         verdict[name] = judge(assignment, name, records[name], expected[name], reference_record, errors.get(name))
     float32 = [name for name, record in records.items() if record and record.get(judging.TF32) is False]
     return {"exercises": verdict, "suspicious": suspicious(cells),
