@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from autograder import catalogue, exercises, references
+from autograder import catalogue, exercises, references, verify
 from autograder.exercises import recording
 from sample_class import conv_warmup_answers as answers
 from solutions import conv_warmup as ref
@@ -21,6 +21,13 @@ def _judged(name, answer):
     WARMUP.exercise(name).judge(out, references.load(WARMUP, name))
 
 
+def _verdict(name, answer):
+    """The judge's process's verdict on ``answer`` (``verify.judge``: the record's form, then the judge)."""
+    out = {}
+    recording.record(WARMUP.exercise(name), answer, out)
+    return verify.judge(WARMUP, name, out, references.load(WARMUP, name), references.load_recorded(WARMUP, name))
+
+
 def test_every_exercise_has_a_module_that_keeps_the_contract():
     assert list(WARMUP.exercises) == ["output_size", "conv2d", "max_pool2d"]
     for name in WARMUP.exercises:
@@ -30,12 +37,21 @@ def test_every_exercise_has_a_module_that_keeps_the_contract():
 @pytest.mark.parametrize("name", ["output_size", "conv2d", "max_pool2d"])
 def test_the_reference_and_the_other_correct_styles_pass(name):
     for answer in [getattr(ref, name), *answers.CORRECT[name]]:
-        _judged(name, answer)
+        assert _verdict(name, answer) == {"passed": True, "message": ""}, answer
+
+
+# Each typical mistake, and the check of its judge that must catch it (a pattern of that check's message)
+CAUGHT_BY = {
+    "output_size_off_by_one": r"returned 10, but a Keras Conv layer gives 11",
+    "conv2d_flipped": r"differs from Keras's Conv2D",
+    "conv2d_padding_top_left": r"padding='same'\) differs from Keras's Conv2D",
+    "max_pool2d_stride_one": r"has shape \(7, 7\); Keras's MaxPooling2D gives \(4, 4\)",
+}
 
 
 @pytest.mark.parametrize("name, mistake", [(name, m) for name, ms in answers.MISTAKES.items() for m in ms])
 def test_each_typical_mistake_fails(name, mistake):
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=CAUGHT_BY[mistake.__name__]):
         _judged(name, mistake)
 
 

@@ -75,7 +75,7 @@ def reference_records(tmp_path_factory):
 
 @pytest.mark.parametrize("name", list(SEC02.exercises))
 def test_reference_passes(name, reference_records):
-    SEC02.exercise(name).judge(judging.load(reference_records, name), references.load(SEC02, name))
+    assert _judge(name, judging.load(reference_records, name)) == {"passed": True, "message": ""}
 
 
 JUDGE_PROCESS = """
@@ -102,22 +102,51 @@ def test_the_judge_process_passes_the_references_without_importing_tensorflow(re
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.CORRECT[n]],
                          ids=lambda v: getattr(v, "__name__", v))
 def test_other_correct_answers_pass(name, answer, tmp_path):
-    _judged(name, answer, tmp_path)
+    _recorded(name, answer, tmp_path)
+    assert _judge(name, judging.load(tmp_path, name)) == {"passed": True, "message": ""}
+
+
+# Each mistake, and the check of its judge that must catch it (a pattern of that check's message)
+CAUGHT_BY = {
+    "conv_output_size_off_by_one": r"returned 16, expected 17",
+    "conv_output_size_no_dilation": r"returned 18, expected 17",
+    "get_feature_maps_transposed": r"shape \(17, 31, 31\), expected \(height, width, channels\)",
+    "get_feature_maps_wrong_layer": r"shape \(63, 63, 16\), expected \(height, width, channels\) = \(31, 31, 17\)",
+    "gradcam_no_relu": r"does not match the expected map",
+    "gradcam_through_softmax": r"does not match the expected map",
+    "gradcam_wrong_layer": r"does not match the expected map",
+    "model_modifier_no_return": r"should return the model",
+    "model_modifier_relu": r"not the class scores before the softmax",
+    "prepare_image_no_cast": r"dtype float64, expected float32",
+    "prepare_image_channels_first": r"shape \(1, 3, 128, 128\), expected \(1, 128, 128, 3\)",
+    "receptive_field_no_dilation": r"returned 5, but the gradient of a real Keras model",
+    "receptive_field_no_stride": r"returned 10, but the gradient of a real Keras model",
+    "saliency_graphs_no_abs": r"does not match the expected SmoothGrad map",
+    "saliency_graphs_softmax": r"does not match the expected SmoothGrad map",
+    "saliency_graphs_inverted_positive": r"positive_gradients=True.*does not match the expected SmoothGrad map",
+    "saliency_graphs_two_classes": r"shape \(2, 128, 128\), expected \(3, 128, 128\)",
+    "vanilla_saliency_no_abs": r"does not match the expected map",
+    "vanilla_saliency_channel_mean": r"does not match the expected map",
+    "vanilla_saliency_softmax": r"does not match the expected map",
+}
 
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.MISTAKES[n]],
                          ids=lambda v: getattr(v, "__name__", v))
 def test_mistakes_fail(name, answer, tmp_path):
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=CAUGHT_BY[answer.__name__]):
         _judged(name, answer, tmp_path)
 
 
 def test_answers_to_the_questions(tmp_path):
-    for wrong in ("ii", "iii", "I", 1):
-        with pytest.raises(AssertionError):
+    for wrong, why in (("ii", "not the receptive field"), ("iii", "not the receptive field"),
+                       ("I", 'should be "i", "ii" or "iii"'), (1, 'should be "i", "ii" or "iii"')):
+        with pytest.raises(AssertionError, match=why):
             _judged("receptive_field_answer", wrong, tmp_path)
-    for wrong in ("ABCD", "AB", None, SEC02.answer_key["filter_order"][::-1]):
-        with pytest.raises(AssertionError):
+    letters = "should be the letters A, B, C in some order"
+    for wrong, why in (("ABCD", letters), ("AB", letters), (None, letters),
+                       (SEC02.answer_key["filter_order"][::-1], "not in shallow-to-deep order")):
+        with pytest.raises(AssertionError, match=why):
             _judged("filter_order", wrong, tmp_path)
 
 
