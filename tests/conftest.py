@@ -38,6 +38,17 @@ def pytest_configure(config):
         config.addinivalue_line("filterwarnings", line)
 
 
+@pytest.fixture(scope="session")
+def fresh_synthetic(tmp_path_factory):
+    """The default synthetic set (128 px, seed 0), generated now into a cache of its own (a stale cache must not hide
+    a changed generator), once for the tests that read it (tests/test_data.py, tests/test_training.py)."""
+    from cnnlab.data import load_horse2zebra
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNNLAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        return load_horse2zebra("synthetic")
+
+
 # In the environment of every grading the tests start (and so of its nbgrader and sandbox processes): the tests
 # find their own processes by it, never another grading that runs on the machine.
 MARK = f"suite-{os.getpid()}"
