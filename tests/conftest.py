@@ -92,7 +92,7 @@ def graded_course(tmp_path_factory):
     seen["unchanged"] = sorted(line.split(": ", 1)[1] for line in result.stdout.splitlines()
                                if line.startswith("unchanged: "))
     course.joinpath("interrupted.json").write_text(json.dumps(seen, indent=2))
-    course.joinpath("first_run.txt").write_text(result.stdout)
+    course.joinpath("class_run.txt").write_text(result.stdout)  # the class run's output, to look into a failure
     return course
 
 

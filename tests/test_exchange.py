@@ -40,7 +40,8 @@ def test_release_fetch_submit_collect_grade(tmp_path):
     student = ["--course", "cnn-ii", f"--Exchange.root={exchange}"]
     for name in ("sec02", WARMUP.name):
         nbgrader(home, "fetch_assignment", name, *student)
-    assert (home / "sec02" / "sec02.ipynb").is_file() and (home / "sec02" / "data").is_dir(), "the release ships its models"
+    sec02 = home / "sec02"
+    assert (sec02 / "sec02.ipynb").is_file() and (sec02 / "data").is_dir(), "the release ships its models"
     fetched = home / WARMUP.name / WARMUP.notebook
     ada = next(s for s in sample_class.WARMUP if s.id == "ada")
     nbformat.write(sample_class.fill(ada), fetched)  # the reference solutions
