@@ -1,12 +1,13 @@
-"""Grading a class under faults: killed workers, a killed batch, two batches at once, a Dask cluster.
+"""Grading a class under faults: killed workers, a killed batch, two batches at once, a stopped notebook, a Dask
+cluster, the grader's own failure.
 
-Each test grades a few students of the sample class (real nbgrader, sandboxed kernels) in a scratch
-course and checks that every grade ends up the expected one, whatever was killed on the way, and that
-a grade already recorded is never lost. A few minutes each on 2 cores.
+The killed workers, the killed batch and the second batch happen on the way to ``graded_course``
+(tests/conftest.py, ``interrupted_batch``), which tests/test_grading.py holds to every expected grade, and the
+endless loop is read there too; the others grade a student or two of the sample class (real nbgrader, sandboxed
+kernels) in a scratch course of their own, a minute or two each on 2 cores, and check that every grade ends up
+the expected one, whatever failed on the way, and that a grade already recorded is never lost.
 """
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,31 +17,12 @@ import pytest
 import sample_class
 from autograder import budgets, catalogue, job, references, sandbox
 from autograder.environment import environment
-from tests.conftest import ROOT
+from tests.conftest import INTERRUPTED, MARK, ROOT, grade, grade_command, processes, wait_for
 
-SEC02 = catalogue.get("sec02")  # the sample class's assignment
-EXERCISES = SEC02.exercises
-SOLUTION_CELL = SEC02.solution_cell
+SOLUTION_CELL = catalogue.get("sec02").solution_cell
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")]
-
-
-MARK = f"batch-test-{os.getpid()}"  # in the environment of every process these tests start
-
-
-def _env():
-    return environment(CNNLAB_TEST_MARK=MARK)
-
-
-def _grade_command(course, *args):
-    """The main command on Section 2's sample students (the warm-up's are graded in tests/test_grading.py)."""
-    return [sys.executable, "-m", "autograder.grade", "--course", str(course), "--assignment", "sec02", *args]
-
-
-def _grade(course, *args, timeout=1800):
-    return subprocess.run(_grade_command(course, *args), cwd=ROOT, env=_env(), capture_output=True, text=True,
-                          timeout=timeout)
 
 
 @pytest.fixture
@@ -48,97 +30,38 @@ def course(tmp_path):
     return sample_class.new_course(tmp_path / "course")
 
 
-def _assert_expected(course, students):
-    rows = sample_class.grades(course)
-    assert sorted(rows) == sorted(students)
+def _assert_expected(course, students, assignment="sec02"):
+    """Each of ``students`` has the grade written beside their submission, and the gradebook says the same."""
+    rows = sample_class.grades(course, assignment)
+    exercises = catalogue.get(assignment).exercises
     for student in students:
-        assert sample_class.as_expected(rows[student], sample_class.expected(course, student)), (student, rows[student])
+        want = sample_class.expected(course, student, assignment)
+        assert sample_class.as_expected(rows[student], want), (student, rows[student])
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # the gradebook agrees with the CSV
         for student in students:
-            grades = {g.name: g.score for g in gb.find_submission("sec02", student).notebooks[0].grades}
-            assert {f"test_{n}": float(rows[student][n]) for n in EXERCISES} == {
-                f"test_{n}": grades[f"test_{n}"] for n in EXERCISES}, student
+            notebook = gb.find_submission(assignment, student).notebooks[0]
+            grades = {g.name: g.score for g in notebook.grades}
+            assert {f"test_{n}": float(rows[student][n]) for n in exercises} == {
+                f"test_{n}": grades[f"test_{n}"] for n in exercises}, student
 
 
-def _processes(*words):
-    """{pid: command line} of this test's processes whose command line holds every word."""
-    found = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                line = f.read().replace(b"\0", b" ").decode(errors="replace")
-            # a sandboxed kernel keeps none of the grader's variables (MARK included): its parent, the sandbox, does
-            ours = any(_environment(p).get("CNNLAB_TEST_MARK") == MARK for p in (pid, _parent(pid)))
-        except OSError:
-            continue
-        if ours and all(word in line for word in words):
-            found[int(pid)] = line
-    return found
+def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(graded_course):
+    seen = json.loads((graded_course / "interrupted.json").read_text())
+    # Two batches at once: the second stopped at once, naming the first, and changed nothing.
+    assert seen["second"]["returncode"] == 2 and f"pid {seen['batch_pid']}" in seen["second"]["stderr"], seen["second"]
+    # Meanwhile, each grading kernel, in its sandbox, ran TensorFlow on one thread (ONE_CORE, autograder/job.py).
+    assert seen["threads"] and set(seen["threads"]) == {"1"}, seen["threads"]
+    # A worker was killed mid-submission, then the batch, once a first student was recorded: the next run (the
+    # whole class's) took exactly those students as done, and graded the rest of the four, every grade as expected.
+    assert seen["killed_workers"] and seen["done_before"], seen
+    assert seen["unchanged"] == seen["done_before"], "a student graded before the kill was graded again, or lost"
+    _assert_expected(graded_course, INTERRUPTED)
 
 
-def _parent(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rpartition(")")[2].split()[1])
-
-
-def _environment(pid):
-    with open(f"/proc/{pid}/environ", "rb") as f:
-        return dict(item.decode(errors="replace").partition("=")[::2] for item in f.read().split(b"\0") if item)
-
-
-def _wait_for(condition, timeout=600, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(course):
-    students = ["ada", "fay", "ian", "uma"]
-    batch = subprocess.Popen(_grade_command(course, "--workers", "2", "--students", ",".join(students)), cwd=ROOT,
-                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-    lock = course / ".grading.lock"
-    _wait_for(lambda: lock.exists() and f"pid {batch.pid}" in lock.read_text(), what="the batch's lock")
-
-    # Two batches at once: the second stops at once, naming the first, and changes nothing.
-    second = _grade(course, "--students", "ada", timeout=300)
-    assert second.returncode == 2 and f"pid {batch.pid}" in second.stderr, second.stderr[-2000:]
-
-    # A worker killed mid-submission: its nbgrader dies; the job is run again.
-    victim = _wait_for(lambda: _processes("nbgrader", "autograde", "--student"), what="an autograde")
-    # Meanwhile, each grading kernel, in its sandbox, runs TensorFlow on one thread (ONE_CORE, autograder/job.py)
-    kernels = _wait_for(lambda: _processes("ipykernel_launcher"), what="a grading kernel")
-    assert all(_environment(pid).get("TF_NUM_INTRAOP_THREADS") == "1" for pid in kernels), kernels
-    time.sleep(5)
-    for pid in victim:
-        os.kill(pid, signal.SIGKILL)
-
-    # The batch killed once a first student is recorded: nothing recorded may be lost.
-    summaries = course / "autograded"
-    _wait_for(lambda: list(summaries.glob("*/sec02/verification/summary.json")), what="a first graded student")
-    os.killpg(batch.pid, signal.SIGKILL)
-    batch.communicate()
-    done_before = sorted(p.parts[-4] for p in summaries.glob("*/sec02/verification/summary.json")
-                         if "error" not in json.loads(p.read_text()))
-    _wait_for(lambda: not _processes("nbgrader", "autograde") and not _processes("sandbox.py"),
-              timeout=60, what="the killed batch's processes to end")
-
-    rerun = _grade(course, "--workers", "2", "--students", ",".join(students))
-    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    unchanged = sorted(line.split(": ")[1] for line in rerun.stdout.splitlines() if line.startswith("unchanged: "))
-    assert unchanged == done_before, "a student graded before the kill was graded again, or lost"
-    _assert_expected(course, students)
-
-
-def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_are_told(course):
-    result = _grade(course, "--students", "mo")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_are_told(graded_course):
+    course = graded_course  # mo, graded with the whole class
     _assert_expected(course, ["mo"])  # every exercise graded, flagged for the stopped cell
     graded = json.loads((course / "autograded" / "mo" / "sec02" / "sec02.ipynb").read_text())
     loop = next(cell for cell in graded["cells"]
@@ -164,8 +87,13 @@ def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_ar
 
 
 def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
+<<<<<<< HEAD
     # mo's endless loop comes after the first two exercises, some 10 s in; it may run 45 s, the notebook only 30
     result = _grade(course, "--students", "mo", "--notebook-timeout", "30")
+=======
+    # mo's endless loop comes after the first two exercises, some 10 s in; it may run 30 s, the notebook only 30
+    result = grade(course, "--assignment", "sec02", "--students", "mo", "--notebook-timeout", "30", timeout=1800)
+>>>>>>> suite
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     row = sample_class.grades(course)["mo"]
     # What the notebook computed before it was stopped is graded, what it never reached scores 0, and a person looks
@@ -192,12 +120,12 @@ def test_every_dask_command_from_the_venv_reads_the_courses_dask_settings():
 
 def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_path):
     scheduler_file = tmp_path / "scheduler.json"
-    env = _env()
+    env = environment(CNNLAB_TEST_MARK=MARK)
     cluster = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file",
                                  str(scheduler_file), "--no-dashboard", "--host", "127.0.0.1"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        _wait_for(scheduler_file.exists, timeout=60, what="the scheduler")
+        wait_for(scheduler_file.exists, timeout=60, what="the scheduler")
         address = json.loads(scheduler_file.read_text())["address"]
         for _ in range(2):
             cluster.append(subprocess.Popen(
@@ -205,16 +133,18 @@ def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_
                  "--no-dashboard", "--host", "127.0.0.1"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         students = ["ada", "gil"]
-        batch = subprocess.Popen(_grade_command(course, "--scheduler", address, "--students", ",".join(students)),
+        batch = subprocess.Popen(grade_command(course, "--assignment", "sec02", "--scheduler", address,
+                                               "--students", ",".join(students)),
                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Kill the worker that is running a grading mid-submission: the scheduler gives its task to the other.
-        autograde = _wait_for(lambda: _processes("nbgrader", "autograde", "--student"), what="an autograde")
+        autograde = wait_for(lambda: processes("nbgrader", "autograde", "--student"), what="an autograde")
         time.sleep(5)
         workers = {w.pid: w for w in cluster[1:]}
         owner = next(_ancestor_in(pid, workers) for pid in autograde)
         workers[owner].kill()
         out, err = batch.communicate(timeout=1800)
         assert batch.returncode == 0, out[-3000:] + err[-3000:]
+        assert sorted(sample_class.grades(course)) == sorted(students)
         _assert_expected(course, students)
     finally:
         for proc in cluster:
@@ -233,34 +163,40 @@ def _ancestor_in(pid, pids):
 
 def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next_run_grades_it(course, tmp_path):
     """The grader's own failure is never the student's zero: here the reference answers of one exercise are
-    broken (Grad-CAM maps with no positive evidence left to judge by), so its judge raises. The submission is
-    flagged with the cause, the command says so and exits 2, and once the references are mended the next run
-    grades that student again, in full."""
-    import numpy as np
-
+    broken (the warm-up's conv2d references lack the flipped-kernel outputs its judge reads, as references left by
+    an older grader would), so its judge raises. The submission is flagged with the cause, the command says so and
+    exits 2, and once the references are mended the next run grades that student again, in full. The warm-up's
+    notebook grades in seconds; how a judge's own error becomes a fault is the same for every assignment
+    (autograder/verify.py), and Grad-CAM's own is tested in tests/test_exercises.py."""
     from autograder import verify
-    from assignments.sec02.exercises.inputs import MAP_CASES
     from autograder.exercises import judging, recording
 
+<<<<<<< HEAD
     env = dict(_env(), GRADER_REFERENCES=str(tmp_path / "references"))
     computed = subprocess.run([sys.executable, "-m", "autograder.references", "sec02"], cwd=ROOT, env=env,
+=======
+    warmup = catalogue.get("conv_warmup")
+    env = dict(environment(CNNLAB_TEST_MARK=MARK), CNNLAB_REFERENCES=str(tmp_path / "references"))
+    computed = subprocess.run([sys.executable, "-m", "autograder.references", warmup.name], cwd=ROOT, env=env,
+>>>>>>> suite
                               capture_output=True, text=True, check=True)
     folder = computed.stdout.strip().splitlines()[-1]
-    good = judging.load(folder, "gradcam")
-    recording.save(folder, "gradcam", dict(good, **{str(i): np.zeros((8, 8)) for i in range(len(MAP_CASES))}))
+    good = judging.load(folder, "conv2d")
+    recording.save(folder, "conv2d", {key: value for key, value in good.items() if not key.endswith(".flipped")})
 
-    first = subprocess.run(_grade_command(course, "--students", "ada"), cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=1800)
+    command = ["--assignment", warmup.name, "--students", "ada"]
+    first = grade(course, *command, env=env, timeout=1800)
     assert first.returncode == 2 and "the grader itself failed" in first.stderr, first.stderr[-2000:]
-    summary = json.loads((course / "autograded" / "ada" / "sec02" / "verification" / "summary.json").read_text())
-    assert summary["faults"] == ["gradcam"] and summary["exercises"]["gradcam"]["message"] == verify.NOT_JUDGED
-    assert any(flag.startswith("gradcam: the grader failed on it (RuntimeError") for flag in summary["flags"])
-    assert {n: r["points"] for n, r in summary["exercises"].items() if n != "gradcam"} == {
-        n: float(p) for n, p in EXERCISES.items() if n != "gradcam"}, "the other exercises are graded as usual"
+    summary_path = course / "autograded" / "ada" / warmup.name / "verification" / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    assert summary["faults"] == ["conv2d"] and summary["exercises"]["conv2d"]["message"] == verify.NOT_JUDGED
+    assert any(flag.startswith("conv2d: the grader failed on it (KeyError") for flag in summary["flags"]), summary
+    assert {n: r["points"] for n, r in summary["exercises"].items() if n != "conv2d"} == {
+        n: float(p) for n, p in warmup.exercises.items() if n != "conv2d"}, "the other exercises are graded as usual"
 
-    recording.save(folder, "gradcam", good)
-    second = subprocess.run(_grade_command(course, "--students", "ada"), cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=1800)
+    recording.save(folder, "conv2d", good)
+    second = grade(course, *command, env=env, timeout=1800)
     assert second.returncode == 0, second.stderr[-2000:]
     assert "graded: ada" in second.stdout, "a submission the grader failed on is graded again by the next run"
-    _assert_expected(course, ["ada"])
+    assert sorted(sample_class.grades(course, warmup.name)) == ["ada"]
+    _assert_expected(course, ["ada"], warmup.name)

@@ -35,9 +35,9 @@ def _load_in(folder, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory):
-    """The default synthetic set (128 px, seed 0), freshly generated."""
-    return _load_in(tmp_path_factory.mktemp("cache"))
+def full(fresh_synthetic):
+    """The default synthetic set (128 px, seed 0), freshly generated (tests/conftest.py)."""
+    return fresh_synthetic
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,10 @@
 """nbgrader's hand-out and hand-in flow on the course's own exchange, then the batch, as the README shows it.
 
-The TA releases the assignment into the exchange that ``nbgrader_config.py`` names (a folder of the course:
-no root, no /usr/local/share); a student fetches it, fills it in and submits it; the TA collects it into
-submitted/ and grades it with the main command, importing the roster on the way.
+The TA releases the assignments into the exchange that ``nbgrader_config.py`` names (a folder of the course:
+no root, no /usr/local/share); a student fetches them, fills one in and submits it; the TA collects it into
+submitted/ and grades it with the main command, importing the roster on the way. The one handed in is the
+warm-up, which grades in seconds: the flow is nbgrader's and the batch's, the same for every assignment, and
+Section 2's notebooks are graded by tests/test_grading.py.
 """
 import csv
 
@@ -14,8 +16,7 @@ from autograder import catalogue
 from autograder.environment import run_nbgrader
 from tests.conftest import grade
 
-SEC02 = catalogue.get("sec02")  # the sample class's assignment
-EXERCISES = SEC02.exercises
+WARMUP = catalogue.get("conv_warmup")  # the assignment handed in here
 
 pytestmark = pytest.mark.slow
 
@@ -29,27 +30,32 @@ def nbgrader(folder, *args):
 def test_release_fetch_submit_collect_grade(tmp_path):
     course = sample_class.new_course(tmp_path / "course")
     exchange = course / "exchange"  # nbgrader_config.py's default: no folder needs to exist beforehand
-    nbgrader(course, "release_assignment", "sec02")
-    assert (exchange / "cnn-ii" / "outbound" / "sec02" / "sec02.ipynb").is_file()
+    for name in ("sec02", WARMUP.name):
+        nbgrader(course, "release_assignment", name)
+        assert (exchange / "cnn-ii" / "outbound" / name / f"{name}.ipynb").is_file()
 
     # the student's side: their own folder, the course's exchange as on a shared server
     home = tmp_path / "ada"
     home.mkdir()
     student = ["--course", "cnn-ii", f"--Exchange.root={exchange}"]
-    nbgrader(home, "fetch_assignment", "sec02", *student)
-    fetched = home / "sec02" / "sec02.ipynb"
-    assert fetched.is_file() and (home / "sec02" / "data").is_dir(), "the release ships its models"
-    nbformat.write(sample_class.fill(sample_class.CLASS[0]), fetched)  # the reference solutions
-    nbgrader(home, "submit", "sec02", "--student=ada", *student)
+    for name in ("sec02", WARMUP.name):
+        nbgrader(home, "fetch_assignment", name, *student)
+    sec02 = home / "sec02"
+    assert (sec02 / "sec02.ipynb").is_file() and (sec02 / "data").is_dir(), "the release ships its models"
+    fetched = home / WARMUP.name / WARMUP.notebook
+    ada = next(s for s in sample_class.WARMUP if s.id == "ada")
+    nbformat.write(sample_class.fill(ada), fetched)  # the reference solutions
+    nbgrader(home, "submit", WARMUP.name, "--student=ada", *student)
 
-    nbgrader(course, "collect", "sec02")
-    assert (course / "submitted" / "ada" / "sec02" / "sec02.ipynb").read_bytes() == fetched.read_bytes()
+    nbgrader(course, "collect", WARMUP.name)
+    assert (course / "submitted" / "ada" / WARMUP.name / WARMUP.notebook).read_bytes() == fetched.read_bytes()
 
     roster = tmp_path / "roster.csv"
-    sample_class.write_roster(roster, [sample_class.CLASS[0]])
+    sample_class.write_roster(roster, [ada])
     result = grade(course, "--submissions", str(course / "submitted"), "--roster", str(roster))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with (course / "grades.csv").open() as f:
         (row,) = list(csv.DictReader(f))
-    assert row["student_id"] == "ada" and (row["first_name"], row["last_name"]) == ("Ada", "Okafor")
-    assert float(sample_class.grades(course)["ada"]["autograded"]) == sum(EXERCISES.values())
+    assert (row["student_id"], row["assignment"]) == ("ada", WARMUP.name)
+    assert (row["first_name"], row["last_name"]) == ("Ada", "Okafor")
+    assert float(sample_class.grades(course, WARMUP.name)["ada"]["autograded"]) == sum(WARMUP.exercises.values())

@@ -5,6 +5,7 @@ through a file as it does from the kernel to the judge, and the judge compares i
 answers (``autograder/references.py``). The margins written beside the map thresholds are checked here.
 """
 import json
+import re
 import subprocess
 import sys
 
@@ -74,9 +75,15 @@ def reference_records(tmp_path_factory):
     return folder
 
 
+def _right(name, outcome):
+    """Whether ``outcome`` is full marks: passed, all the exercise's points, no message, no sub-check failed."""
+    return (outcome["passed"], outcome["points"], outcome["message"], outcome.get("failed", {})) == (
+        True, SEC02.exercises[name], "", {})
+
+
 @pytest.mark.parametrize("name", list(SEC02.exercises))
 def test_reference_passes(name, reference_records):
-    SEC02.exercise(name).judge(judging.load(reference_records, name), references.load(SEC02, name))
+    assert _right(name, _judge(name, judging.load(reference_records, name)))
 
 
 JUDGE_PROCESS = """
@@ -97,24 +104,52 @@ def test_the_judge_process_passes_the_references_without_importing_tensorflow(re
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", f"the judge's process imported {done.stdout.splitlines()[-1]}"
     verdict = json.loads((tmp_path / "verdict.json").read_text())["exercises"]
-    assert {name: (outcome["passed"], outcome["points"]) for name, outcome in verdict.items()} == {
-        name: (True, points) for name, points in SEC02.exercises.items()}
+    assert [name for name, outcome in verdict.items() if not _right(name, outcome)] == []
 
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.CORRECT[n]],
                          ids=lambda v: getattr(v, "__name__", v))
 def test_other_correct_answers_pass(name, answer, tmp_path):
-    _judged(name, answer, tmp_path)
+    _recorded(name, answer, tmp_path)
+    assert _right(name, _judge(name, judging.load(tmp_path, name)))
+
+
+# Each mistake, and the check of its judge that must catch it (a pattern of that check's message)
+CAUGHT_BY = {
+    "conv_output_size_off_by_one": r"returned 16, expected 17",
+    "conv_output_size_no_dilation": r"returned 18, expected 17",
+    "get_feature_maps_transposed": r"shape \(17, 31, 31\), expected \(height, width, channels\)",
+    "get_feature_maps_wrong_layer": r"shape \(63, 63, 16\), expected \(height, width, channels\) = \(31, 31, 17\)",
+    "gradcam_no_relu": r"partly right: the weighted sum of the channels is not passed through a ReLU",
+    "gradcam_through_softmax": r"partly right: the channel weights are not the class score's gradient",
+    "gradcam_nearest": r"partly right: the map is not upsampled bilinearly",
+    "gradcam_wrong_layer": r"does not match the expected map",
+    "model_modifier_no_return": r"should return the model",
+    "model_modifier_relu": r"not the class scores before the softmax",
+    "prepare_image_no_cast": r"dtype float64, expected float32",
+    "prepare_image_channels_first": r"shape \(1, 3, 128, 128\), expected \(1, 128, 128, 3\)",
+    "receptive_field_no_dilation": r"returned 5, but the gradient of a real Keras model",
+    "receptive_field_no_stride": r"returned 10, but the gradient of a real Keras model",
+    "saliency_graphs_no_abs": r"does not match the expected SmoothGrad map",
+    "saliency_graphs_softmax": r"does not match the expected SmoothGrad map",
+    "saliency_graphs_inverted_positive": r"positive_gradients=True.*does not match the expected SmoothGrad map",
+    "saliency_graphs_two_classes": r"shape \(2, 128, 128\), expected \(3, 128, 128\)",
+    "vanilla_saliency_no_abs": r"partly right: the gradient's sign is kept",
+    "vanilla_saliency_channel_mean": r"partly right: the colour channels are not reduced by their maximum",
+    "vanilla_saliency_softmax": r"partly right: the gradient is not the class score's",
+}
 
 
 @pytest.mark.parametrize("name, answer", [(n, f) for n in CODED for f in variants.MISTAKES[n]],
                          ids=lambda v: getattr(v, "__name__", v))
 def test_each_mistake_gets_what_the_rubric_leaves_it(name, answer):
-    """Nothing, or for a partly right mistake (``answers.PARTLY``) the points of the sub-checks it does not fail."""
+    """Caught by its check, and given nothing, or for a partly right mistake (``answers.PARTLY``) the points of the
+    sub-checks it does not fail."""
     out = {}
     recording.record(SEC02.exercise(name), answer, out)
     outcome = _judge(name, out)
     assert not outcome["passed"] and "fault" not in outcome, outcome
+    assert re.search(CAUGHT_BY[answer.__name__], outcome["message"]), outcome  # by the check that must catch it
     assert outcome["points"] == sample_class.left_by(SEC02, name, answer) < SEC02.exercises[name], outcome
     assert set(outcome.get("failed", {})) == variants.PARTLY.get(answer, set(outcome.get("failed", {}))), outcome
 
@@ -164,11 +199,14 @@ def test_a_judge_naming_a_sub_check_its_rubric_lacks_is_a_fault(monkeypatch):
 
 
 def test_answers_to_the_questions(tmp_path):
-    for wrong in ("ii", "iii", "I", 1):
-        with pytest.raises(AssertionError):
+    for wrong, why in (("ii", "not the receptive field"), ("iii", "not the receptive field"),
+                       ("I", 'should be "i", "ii" or "iii"'), (1, 'should be "i", "ii" or "iii"')):
+        with pytest.raises(AssertionError, match=why):
             _judged("receptive_field_answer", wrong, tmp_path)
-    for wrong in ("ABCD", "AB", None, SEC02.answer_key["filter_order"][::-1]):
-        with pytest.raises(AssertionError):
+    letters = "should be the letters A, B, C in some order"
+    for wrong, why in (("ABCD", letters), ("AB", letters), (None, letters),
+                       (SEC02.answer_key["filter_order"][::-1], "not in shallow-to-deep order")):
+        with pytest.raises(AssertionError, match=why):
             _judged("filter_order", wrong, tmp_path)
 
 
@@ -286,7 +324,7 @@ def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_ze
     outcome = _judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
     assert "RuntimeError" in outcome["fault"]
-    assert _judge("gradcam", out) == {"passed": True, "points": 3.0, "message": "", "failed": {}}
+    assert _right("gradcam", _judge("gradcam", out))
 
 
 def test_record_files_past_their_bounds_are_not_read(tmp_path, monkeypatch):

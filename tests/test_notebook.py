@@ -5,30 +5,72 @@ numbers its model answers quote are the ones it computes.
 output, in a graded cell; ``--invert`` passes only if every test cell fails on the blank release. It runs
 from the course root, as a TA runs it, so that it reads the course's nbgrader_config.py (the cell time
 limit); its hidden test cells judge in the kernel, against the reference answers computed once beforehand.
+Section 2's notebook is executed once: the checks of what it prints read the notebook that its validation ran.
 """
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
 from autograder import catalogue
-from autograder.environment import run_nbgrader
+from autograder.environment import environment, run_nbgrader
 from tests.conftest import ROOT
 
 SOURCE = ROOT / "source" / "sec02" / "sec02.ipynb"
+
+# ``nbgrader validate NOTEBOOK KEEP``: nbgrader's own command (as run_nbgrader runs it), which also writes the
+# notebook it executed to KEEP. Validator._preprocess is where nbgrader 0.9 executes the notebook before it checks it.
+VALIDATE_KEEPING = """
+import runpy, sys
+sys.modules["rfc3987_syntax"] = None  # as autograder.environment.NBGRADER: a format no notebook uses
+import nbformat
+from nbgrader.validator import Validator
+
+keep, preprocess = sys.argv.pop(), Validator._preprocess
+
+def _preprocess(self, nb):
+    nb = preprocess(self, nb)
+    nbformat.write(nb, keep)
+    return nb
+
+Validator._preprocess = _preprocess
+sys.argv = ["nbgrader", *sys.argv[1:]]
+runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
+"""
 
 
 def _validate(notebook, *flags):
     return run_nbgrader("validate", str(notebook), *flags, cwd=ROOT, timeout=900)
 
 
-@pytest.mark.parametrize("name", catalogue.names())
-def test_source_notebook_validates(name):
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory):
+    """validated(name): (``nbgrader validate``'s result on the instructor notebook, the notebook it executed),
+    once per assignment in this module."""
+    import nbformat
     from autograder import references
 
-    assignment = catalogue.get(name)
-    references.compute_all(assignment)
-    result = _validate(assignment.source)
+    runs = {}
+
+    def run(name):
+        if name not in runs:
+            assignment = catalogue.get(name)
+            references.compute_all(assignment)
+            kept = tmp_path_factory.mktemp("validated") / assignment.notebook
+            result = subprocess.run([sys.executable, "-c", VALIDATE_KEEPING, "validate", str(assignment.source),
+                                     str(kept)], cwd=ROOT, env=environment(), capture_output=True, text=True,
+                                    timeout=900)
+            runs[name] = result, (nbformat.read(kept, as_version=4) if kept.exists() else None)
+        return runs[name]
+
+    return run
+
+
+@pytest.mark.parametrize("name", catalogue.names())
+def test_source_notebook_validates(name, validated):
+    result, _ = validated(name)
     assert result.returncode == 0 and "Success! Your notebook passes all the tests." in result.stdout, (
         result.stdout[-3000:] + result.stderr[-3000:])
 
@@ -41,15 +83,14 @@ def test_blank_release_fails_every_test(name):
 
 
 @pytest.fixture(scope="module")
-def executed():
-    """The instructor notebook run top to bottom by a real kernel, with its outputs."""
-    import nbformat
-    from autograder import references
-    from nbclient import NotebookClient
-
-    references.compute_all(catalogue.get("sec02"))
-    nb = nbformat.read(SOURCE, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(SOURCE.parent)}}).execute()
+def executed(validated):
+    """The instructor notebook run top to bottom by a real kernel (its validation's run), with its outputs; no
+    cell of it ended in an error, graded or not."""
+    result, nb = validated("sec02")
+    assert nb is not None, result.stdout[-3000:] + result.stderr[-3000:]
+    errors = [(i, o.ename) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+              for o in cell.outputs if o.output_type == "error"]
+    assert not errors, errors
     return nb
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assignments.sec02.shortcut import CONFOUNDER
-from cnnlab.data import SHIFTED_SPLITS, SPLITS, Horse2Zebra, Split, fingerprint, load_horse2zebra
+from cnnlab.data import SHIFTED_SPLITS, SPLITS, Horse2Zebra, Split, fingerprint
 from cnnlab.models import BUILDERS, predict_labels
 from cnnlab.train import HISTORY_KEYS, main, train
 import keras  # after cnnlab: the package sets TensorFlow's environment first
@@ -24,11 +24,9 @@ PROVENANCE_FIELDS = {
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory):
-    """The default synthetic set, generated now: a stale cache must not hide a changed generator."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CNNLAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        return load_horse2zebra("synthetic")
+def synthetic(fresh_synthetic):
+    """The default synthetic set, generated now: a stale cache must not hide a changed generator (tests/conftest.py)."""
+    return fresh_synthetic
 
 
 @pytest.fixture(scope="module")
