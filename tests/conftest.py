@@ -195,11 +195,13 @@ class KernelKiller(threading.Thread):
 
 
 def _kernels():
-    """(pid, private course folder) of every grading kernel running on this machine (see autograder/job.py)."""
+    """(pid, private course folder) of every grading kernel of the tests' gradings (``MARK``), never another test
+    session's on the same machine (see autograder/job.py)."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             argv = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+            ours = environ_of(parent(int(pid))).get("CNNLAB_TEST_MARK") == MARK  # the sandbox's: see processes()
         except OSError:
             continue
-        if "ipykernel_launcher" in argv and "-f" in argv and not any(a.endswith("sandbox.py") for a in argv):
+        if ours and "ipykernel_launcher" in argv and "-f" in argv and not any(a.endswith("sandbox.py") for a in argv):
             yield int(pid), pathlib.Path(argv[argv.index("-f") + 1]).parent.parent  # <course>/runtime/kernel-*.json
