@@ -131,12 +131,10 @@ def judge(assignment, name, record, expected, reference_record, error=None):
             return dict(_wrong(assignment, name, NOT_JUDGED), fault=f"PartlyRight({sorted(err.failed)}) against "
                                                                      f"the rubric {sorted(known)}")
         if set(err.failed) == known:  # wrong in every part: wrong
-            return _wrong(assignment, name, f"{err} (its test cell ended with {error})" if error else str(err))
-        return _scored(assignment, name, err.failed, f"partly right: {err} (its test cell ended with {error})"
-                       if error else f"partly right: {err}")
+            return _wrong(assignment, name, _ended(str(err), error))
+        return _scored(assignment, name, err.failed, _ended(f"partly right: {err}", error))
     except AssertionError as err:
-        message = str(err) or "wrong answer"
-        return _wrong(assignment, name, f"{message} (its test cell ended with {error})" if error else message)
+        return _wrong(assignment, name, _ended(str(err) or "wrong answer", error))
     except Exception as err:  # noqa: BLE001 (the judge's own failure, whatever it is)
         if not judging.shaped_like(record, reference_record):
             return _wrong(assignment, name, "the answer is not of the type or shape the exercise asks for "
@@ -144,10 +142,16 @@ def judge(assignment, name, record, expected, reference_record, error=None):
         return dict(_wrong(assignment, name, NOT_JUDGED), fault=f"{type(err).__name__}: {err}"[:300])
 
 
+def _ended(message, error):
+    """The judge's ``message``, and what the answer's test cell ended with, if it ended in an error."""
+    return f"{message} (its test cell ended with {error})" if error else message
+
+
 def _scored(assignment, name, failed, message):
     """The outcome of an answer right but for the sub-checks ``failed`` ({sub-check: why}; {}: right throughout)."""
     rubric = assignment.rubric(name)
-    points = sum(check.points for check in rubric if check.name not in failed) if failed else assignment.exercises[name]
+    full = assignment.exercises[name]
+    points = sum(check.points for check in rubric if check.name not in failed) if failed else full
     outcome = {"passed": not failed, "points": float(points), "message": message}
     return dict(outcome, failed=failed) if rubric else outcome
 

@@ -157,29 +157,33 @@ class Matches:
 
     A mistake is the set of sub-checks it fails (frozenset(): none, the right answer). A mistake's map that is flat
     on a case is matched there by any constant answer: to count, a mistake must show a map that is not flat on at
-    least ``SHOWN`` of the cases it matched (the right answer always counts).
+    least ``SHOWN`` of the cases it matched (the right answer always counts). The maps are matched after rescaling:
+    one with values outside [0, 1] fails the rubric's "scaling" sub-check, and that one only.
     """
     SHOWN = 4
 
     def __init__(self):
-        self.possible, self.shown, self.wrong = None, {}, None
+        self.possible, self.shown, self.wrong, self.unscaled = None, {}, None, False
 
-    def add(self, fits, flat, wrong):
-        """One case: ``fits`` the mistakes whose map the answer matches there, ``flat`` those whose map is flat there,
-        ``wrong`` what to tell the student if the answer is not right there."""
+    def add(self, value, fits, flat, wrong):
+        """One case: ``value`` the answer's map there, ``fits`` the mistakes whose map it matches, ``flat`` those whose
+        map is flat there, ``wrong`` what to tell the student if the answer is not right there."""
+        self.unscaled = self.unscaled or value.min() < -1e-6 or value.max() > 1 + 1e-6
         self.possible = set(fits) if self.possible is None else self.possible & set(fits)
         for mistake in set(fits) - set(flat):
             self.shown[mistake] = self.shown.get(mistake, 0) + 1
         if frozenset() not in fits and self.wrong is None:
             self.wrong = wrong
 
-    def least_costly(self, rubric):
-        """The mistake, of those that count, that costs the answer least under ``rubric`` (frozenset(): it is right).
-        None counts: the answer is wrong, and AssertionError says where first."""
+    def failed(self, rubric):
+        """The sub-checks of ``rubric`` the answer fails: those of the mistake, of the ones that count, that costs it
+        least (none: it is right), and "scaling" if a map left [0, 1]. None counts: the answer is wrong, and
+        AssertionError says where first."""
         counted = [m for m in self.possible or () if not m or self.shown.get(m, 0) >= self.SHOWN]
         if not counted:
             raise AssertionError(self.wrong)
-        return min(counted, key=lambda mistake: (sum(rubric[name][0] for name in mistake), sorted(mistake)))
+        cheapest = min(counted, key=lambda mistake: (sum(rubric[name][0] for name in mistake), sorted(mistake)))
+        return cheapest | ({"scaling"} if self.unscaled else set())
 
 
 def unless_right(failed):

@@ -132,12 +132,13 @@ def _fits(value, expected, i, shape):
         if value.shape == cam.shape:  # the layer's own map, not upsampled
             found = {failed | {"upsampling"}} if np.abs(rescaled(value) - rescaled(cam)).max() <= MAP_ATOL else set()
         else:
-            found = {failed} if difference(value, cam, shape) <= MAP_ATOL else set()
+            bilinear = difference(value, cam, shape)
+            found = {failed} if bilinear <= MAP_ATOL else set()
             found |= {failed | {"upsampling"}} if difference(value, cam, shape, NEAREST) <= MAP_ATOL else set()
+            if not failed:
+                right = bilinear
         fits |= found
         flat |= found if cam.max() <= cam.min() else set()
-        if not failed:
-            right = difference(value, cam, shape) if value.shape == shape else None
     return fits, flat, right
 
 
@@ -147,20 +148,18 @@ def judge(record, expected):
     cases = [i for i in range(len(MAP_CASES)) if expected[str(i)].max() > 0]
     if len(cases) < 4:  # the grading inputs' fault, not the answer's: never a student's zero
         raise RuntimeError(f"only {len(cases)} Grad-CAM cases with positive evidence to judge by")
-    matches, scaling = Matches(), False
+    matches = Matches()
     for i in cases:
         model, _, c = MAP_CASES[i]
         what = f"gradcam on {SHOWN_AS[model]}, class {c}, layer {layer_of(i)!r}"
         value = as_array(got(record, str(i), what), what)
         assert value.shape in (shape, expected[str(i)].shape), f"{what}: shape {value.shape}, expected {shape}"
         assert np.all(np.isfinite(value)), f"{what}: contains NaN or infinity"
-        scaling = scaling or value.min() < -1e-6 or value.max() > 1 + 1e-6
         fits, flat, right = _fits(value, expected, i, shape)
-        matches.add(fits, flat, f"{what}: does not match the expected map (largest difference {right:.2f})"
+        matches.add(value, fits, flat, f"{what}: does not match the expected map (largest difference {right:.2f})"
                     if right is not None else f"{what}: shape {value.shape}, expected {shape}")
-    failed = matches.least_costly(RUBRIC)
+    failed = matches.failed(RUBRIC)
     judge_randomisation(record, "gradcam")  # a partly right map too must depend on the weights
-    failed |= {"scaling"} if scaling else set()
     unless_right({name: why for name, why in WHY.items() if name in failed})
 
 
