@@ -5,8 +5,8 @@ embedded sample class; and the class roster, into the gradebook.
 What students hand in is untrusted, and the batch runs as whoever grades, root included. So nothing here follows
 what a file points to, runs or unpacks what a student sent, or keeps its modes: only regular files are read
 (``handed_in``), a zip gives only the notebooks it names, each within ``LARGEST_FILE``. Each collector returns
-``{student: notes}``: what was wrong with the hand-in (a link skipped, a second notebook), which flags that
-student's submission for review and costs no one else anything.
+``{student: notes}`` (``results.Note``): what was wrong with the hand-in (a link skipped, a second notebook), which
+flags that student's submission for review and costs no one else anything.
 """
 import os
 import pathlib
@@ -18,6 +18,7 @@ import zipfile
 
 from autograder import ROOT, InfrastructureError, paths
 from autograder.environment import environment, nbgrader_step
+from autograder.results import Kind, Note
 LARGEST_FILE = 200 << 20  # bytes of one notebook taken from a zip; a notebook full of pictures is a few MB
 
 
@@ -48,7 +49,7 @@ def handed_in(folder):
             continue
         if not stat.S_ISREG(mode):
             what = f"a symbolic link to {os.readlink(item)}" if stat.S_ISLNK(mode) else "not a regular file"
-            notes.append(f"handed in {item.name!r}, {what}: not read, not graded")
+            notes.append(Note(Kind.COLLECTION, f"handed in {item.name!r}, {what}: not read, not graded"))
             continue
         fd = os.open(item, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as f:
@@ -124,11 +125,13 @@ def from_zip(course, assignment, archive):
         for student, entries in sorted(found.items()):
             newest = max(reversed(entries), key=lambda info: info.date_time)  # of equals, the last in the zip
             names = ", ".join(info.filename for info in entries)
-            collected[student] = [f"handed in {len(entries)} notebooks in the zip ({names}): graded the newest, "
-                                  f"{newest.filename}"] if len(entries) > 1 else []
+            several = Note(Kind.COLLECTION, f"handed in {len(entries)} notebooks in the zip ({names}): graded the "
+                                            f"newest, {newest.filename}")
+            collected[student] = [several] if len(entries) > 1 else []
             data = _bounded(z, newest)
             if data is None:
-                collected[student].append(f"handed in {newest.filename}, over {LARGEST_FILE >> 20} MB: not collected")
+                collected[student].append(Note(Kind.COLLECTION, f"handed in {newest.filename}, over "
+                                                                f"{LARGEST_FILE >> 20} MB: not collected"))
                 data = b""
             dest = paths.submitted(course, assignment, student)
             dest.mkdir(parents=True, exist_ok=True)

@@ -20,43 +20,43 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 """
 
 
-def render(assignment, summary, manual):
-    """The HTML page of one student's summary (see gradebook.reconcile) and manual scores (None: not yet graded)."""
+def render(assignment, summary, manual, pictures=None):
+    """The HTML page of one student's ``Summary``, manual scores (None: not yet graded) and map pictures ({exercise:
+    path of its picture})."""
     rows = []
-    for name, result in summary["exercises"].items():
+    for name, outcome in summary.exercises.items():
         full = assignment.exercises[name]
-        state = "ok" if result["points"] == full else "part" if result["points"] > 0 else "bad"
-        message = "correct" if state == "ok" else "partly right" if state == "part" else html.escape(result["message"])
-        rows.append(f'<tr><td><code>{name}</code></td><td class="{state}">{result["points"]:g} / {full}</td>'
-                    f"<td>{message}{_rubric(assignment, name, result)}</td></tr>")
+        state = "ok" if outcome.points == full else "part" if outcome.points > 0 else "bad"
+        message = "correct" if state == "ok" else "partly right" if state == "part" else html.escape(outcome.message)
+        rows.append(f'<tr><td><code>{name}</code></td><td class="{state}">{outcome.points:g} / {full}</td>'
+                    f"<td>{message}{_rubric(assignment, name, outcome)}</td></tr>")
     for name, (full, question) in assignment.questions.items():
         score = manual.get(name)
         shown = '<span class="wait">to be graded by the course staff</span>' if score is None else f"{score:g} / {full}"
         rows.append(f"<tr><td>{html.escape(question)}</td><td>{shown}</td><td></td></tr>")
-    auto = sum(result["points"] for result in summary["exercises"].values())
     pictures = "".join(f"<h3><code>{html.escape(name)}</code></h3>{_embedded(path)}"
-                       for name, path in summary.get("pictures_paths", {}).items())
+                       for name, path in (pictures or {}).items())
     return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Feedback for {html.escape(summary["student"])}: {html.escape(assignment.title)}</title>
+<html><head><meta charset="utf-8"><title>Feedback for {html.escape(summary.student)}: {html.escape(assignment.title)}</title>
 <style>{STYLE}</style></head><body>
-<h1>Feedback for {html.escape(summary["student"])}</h1>
+<h1>Feedback for {html.escape(summary.student)}</h1>
 <p>{html.escape(assignment.title)}</p>
-<p>Autograded exercises: <b>{auto:g} / {sum(assignment.exercises.values())}</b>. The free-response answers
+<p>Autograded exercises: <b>{summary.total:g} / {sum(assignment.exercises.values())}</b>. The free-response answers
 ({sum(points for points, _ in assignment.questions.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
-{_stopped(summary.get("stopped", []))}
+{_stopped(summary.stopped)}
 {_maps(assignment, pictures)}
 </body></html>
 """
 
 
-def _rubric(assignment, name, result):
+def _rubric(assignment, name, outcome):
     """The sub-checks of an exercise with a rubric, each with the points it earned and, if it failed, why."""
-    if "failed" not in result:
+    if outcome.failed is None:
         return ""
     items = "".join(f'<li class="{"ok" if earned else "bad"}">{html.escape(check.asks)}: {earned:g} / '
                     f'{check.points:g}{html.escape(f" ({why})" if why else "")}</li>'
-                    for check, earned, why in marked(assignment.rubric(name), result["failed"]))
+                    for check, earned, why in marked(assignment.rubric(name), outcome.failed))
     return f'<ul class="rubric">{items}</ul>'
 
 
@@ -86,11 +86,10 @@ def _embedded(path):
 
 
 def write_report(course, assignment, summary, manual):
-    student = summary["student"]
-    checked = paths.verification(course, assignment, student)
-    summary = dict(summary, pictures_paths={name: checked / file for name, file in summary.get("pictures", {}).items()
-                                            if (checked / file).exists()})
-    out = paths.feedback(course, assignment, student)
+    """The feedback page of a student's ``Summary``, with the map pictures the batch kept, into the course."""
+    checked = paths.verification(course, assignment, summary.student)
+    pictures = {name: checked / file for name, file in summary.pictures.items() if (checked / file).exists()}
+    out = paths.feedback(course, assignment, summary.student)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(assignment, summary, manual))
+    out.write_text(render(assignment, summary, manual, pictures))
     return out

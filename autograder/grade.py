@@ -26,6 +26,7 @@ next run), never because of a student's notebook.
 """
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import fcntl
 import json
@@ -39,6 +40,7 @@ from autograder import ROOT, InfrastructureError, catalogue, collect, feedback, 
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import HeadedBy, SafeForBrowser, review_note, transform
+from autograder.results import Kind, Note, Outcome, Summary
 
 PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # of the release, copied beside each graded notebook
 
@@ -61,13 +63,16 @@ def batch_lock(course):
 
 
 def done_before(course, assignment, student):
-    """The summary of this student's last grading, if it graded the submission that is there now."""
+    """The ``Summary`` of this student's last grading, if it graded the submission that is there now."""
     path = paths.summary(course, assignment, student)
     submitted = paths.submitted(course, assignment, student) / assignment.notebook
     if not path.exists() or not submitted.exists():
         return None
-    summary = json.loads(path.read_text())
-    return summary if summary.get("submission") == digest(submitted.read_bytes()) else None
+    try:
+        summary = Summary.load(path)
+    except (ValueError, KeyError, TypeError):  # written by an older grader, or not by this one: graded again
+        return None
+    return summary if summary.submission == digest(submitted.read_bytes()) else None
 
 
 def submission_job(course, assignment, student, template):
@@ -100,42 +105,50 @@ def fullest_first(jobs, assignment):
     return sorted(jobs, key=answered, reverse=True)  # stable: equals keep their order
 
 
-def write_graded(course, assignment, result):
-    """Write one graded submission into the course: the gradebook first, the summary (the done mark) last."""
-    student = result["student"]
-    gradebook.copy_scores(course, assignment, result)
-    checked = paths.verification(course, assignment, student)
+def write_graded(course, assignment, graded, notes):
+    """Write one ``Graded`` submission into the course, with the ``notes`` of its collection; return its ``Summary``.
+
+    In order: nbgrader's scores into the course's gradebook; the graded notebook and the judge's files beside it;
+    the verdict made the score (``gradebook.reconcile``); formgrader's page of it; the summary, the done mark, last.
+    """
+    gradebook.copy_scores(course, assignment, graded.student, graded.nbgrader)
+    write_files(course, assignment, graded)
+    summary = gradebook.reconcile(course, assignment, graded.student, graded.verdict, notes + graded.notes)
+    notebook = paths.autograded(course, assignment, graded.student) / assignment.notebook
+    if notebook.exists():  # what formgrader shows the TA
+        flagged = [HeadedBy(review_note(summary.flags))] if summary.flags else []
+        transform(notebook, SafeForBrowser(), *flagged)
+    summary = dataclasses.replace(summary, stopped=graded.stopped, submission=graded.submission,
+                                  seconds=graded.seconds)  # the cells stopped for time; what the grading cost
+    write_atomically(paths.summary(course, assignment, graded.student), summary.to_json())
+    return summary
+
+
+def write_files(course, assignment, graded):
+    """The graded notebook as formgrader shows it, with the release's pictures its cells show; and the judge's
+    verdict and map pictures in its verification folder."""
+    checked = paths.verification(course, assignment, graded.student)
     autograded = checked.parent
     shutil.rmtree(autograded, ignore_errors=True)
     checked.mkdir(parents=True)
-    for name, data in result["files"].items():
+    for name, data in graded.files.items():
         (autograded / name).write_bytes(data)
-    # The pictures the notebook's cells show, so that formgrader's page of the submission displays them.
     release = assignment.release
     for picture in (p for p in release.rglob("*") if p.suffix.lower() in PICTURES):
         (autograded / picture.relative_to(release)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(picture, autograded / picture.relative_to(release))
-    for name, data in result["pictures"].items():
+    for name, data in graded.pictures.items():
         (checked / name).write_bytes(data)
-    (checked / "verdict.json").write_text(json.dumps(result["verdict"], indent=2) + "\n")
-    summary = gradebook.reconcile(course, assignment, student, result["verdict"], result["notes"])
-    if (autograded / assignment.notebook).exists():  # what formgrader shows the TA
-        flagged = [HeadedBy(review_note(summary["flags"]))] if summary["flags"] else []
-        transform(autograded / assignment.notebook, SafeForBrowser(), *flagged)
-    summary["stopped"] = result.get("stopped", [])  # the cells stopped for time, for the student's feedback
-    summary["submission"] = result["submission"]
-    summary["seconds"] = result["seconds"]  # nbgrader's autograde and the judge: what this student's grading cost
-    write_atomically(paths.summary(course, assignment, student), json.dumps(summary, indent=2) + "\n")
-    return summary
+    (checked / "verdict.json").write_text(graded.verdict.to_json())
 
 
 def write_not_graded(course, assignment, student, error):
     """A submission the machinery could not grade: listed, flagged, never counted as graded."""
-    summary = {"student": student, "error": error, "flags": [f"not graded: {error}"],
-               "exercises": {name: {"points": 0.0, "message": "not graded"} for name in assignment.exercises}}
+    summary = Summary(student, {name: Outcome(False, 0.0, "not graded") for name in assignment.exercises},
+                      flags=[Note(Kind.NOT_GRADED, f"not graded: {error}")], error=error)
     checked = paths.verification(course, assignment, student)
     checked.mkdir(parents=True, exist_ok=True)
-    write_atomically(checked / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_atomically(checked / "summary.json", summary.to_json())
     return summary
 
 
@@ -149,15 +162,15 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
     for student in students:
         before = None if force else done_before(course, assignment, student)
         # Graded before, as it is now: unless the grader failed on it, or its collection has something new to say
-        if (before is not None and "error" not in before and "faults" not in before
-                and set(students[student]) <= set(before["flags"])):
+        if (before is not None and before.error is None and not before.faults
+                and set(students[student]) <= set(before.flags)):
             summaries[student] = before
             print(f"unchanged: {student}", flush=True)
         else:
             todo.append(student)
     if not todo:
         return summaries
-    template = gradebook.template_gradebook(assignment)
+    template = gradebook.template(course, assignment)
     jobs, notes = [], {}
     for student in todo:
         job, skipped = submission_job(course, assignment, student, template)
@@ -167,10 +180,8 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
     options["assignment"] = assignment.name  # a name: the job may run on another machine
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))
-    for student, result, error in runs:
-        if error is None:
-            result["notes"] = notes[student] + result["notes"]
-        summaries[student] = (write_graded(course, assignment, result) if error is None
+    for student, graded, error in runs:
+        summaries[student] = (write_graded(course, assignment, graded, notes[student]) if error is None
                               else write_not_graded(course, assignment, student, error))
         print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
         progress.update(failed=error is not None)
@@ -271,8 +282,8 @@ def main(argv=None):
             nbgrader_step(course, "export", "--to", str(course / "grades.csv"))
             for assignment, summaries in graded.items():
                 for summary in summaries:
-                    if "error" not in summary:
-                        manual = gradebook.manual_scores(course, assignment, summary["student"])
+                    if summary.error is None:
+                        manual = gradebook.manual_scores(course, assignment, summary.student)
                         feedback.write_report(course, assignment, summary, manual)
                 reports.print_table(assignment, summaries)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
@@ -283,8 +294,8 @@ def main(argv=None):
               file=sys.stderr)
         return 130
     summaries = [summary for each in graded.values() for summary in each]
-    errors = [s["student"] for s in summaries if "error" in s]
-    faults = [f"{s['student']} ({', '.join(s['faults'])})" for s in summaries if "faults" in s]
+    errors = [s.student for s in summaries if s.error is not None]
+    faults = [f"{s.student} ({', '.join(s.faults)})" for s in summaries if s.faults]
     if errors:
         print(f"not graded, because the grading machinery failed: {', '.join(errors)}; run this again to retry them",
               file=sys.stderr)

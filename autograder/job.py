@@ -1,7 +1,7 @@
 """Grade one submission: the unit of work of a grading worker, on this machine or on another one.
 
 ``grade_submission`` takes the student's files and an empty gradebook (bytes) and returns what the
-grading gave (a dict of plain values and bytes). In a process of its own (``python -m autograder.job``), it
+grading gave (``results.Graded``: plain values and bytes). In a process of its own (``python -m autograder.job``), it
 builds a private course folder, on memory file systems that no other process sees (``PRIVATE_MB``), where the
 submission is graded under the job's own name for the student (``STUDENT``), runs nbgrader's ``autograde`` there
 with the student's kernel in the sandbox
@@ -14,9 +14,10 @@ It writes nothing outside its temporary folder, so any number of them can run at
 (``autograder/grade.py``) writes the course's gradebook.
 
 A failure of the machinery (the worker killed, the disk full) raises ``InfrastructureError``; everything a
-student's notebook can do ends in the result, as scores and notes.
+student's notebook can do ends in the result, as scores and notes (``results.Note``).
 """
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -37,6 +38,7 @@ from autograder import ROOT, InfrastructureError, budgets, catalogue, gradebook,
 from autograder.environment import TENSORFLOW, environment, nbgrader_command
 from autograder.hidden import RECORDS
 from autograder.notebooks import HeadedBy, missing_test_cells, reference_notebook, transform, unreadable
+from autograder.results import Graded, Kind, Note, Verdict
 
 AUTOGRADE_TIMEOUT = 1800  # the whole notebook; each cell has its own limit (autograder/budgets.py)
 VERIFY_TIMEOUT = 300  # the judge runs no student code: a second or two
@@ -101,11 +103,10 @@ def grade_submission(student, files, template, assignment, sandboxed=True, limit
                             3 * timeout + VERIFY_TIMEOUT + 600)
         if code is None or code < 0:
             raise InfrastructureError(f"the grading job was {'killed' if code else 'out of time'}: {output[-500:]}")
-        result = pickle.loads((tmp / "result.pickle").read_bytes()) if code == 0 else {"error": output[-500:]}
-    if "error" in result:
-        raise InfrastructureError(f"the grading job failed: {result['error']}")
-    result.update(student=student, submission=digest(files.get(graded.notebook, b"")))
-    return result
+        result = pickle.loads((tmp / "result.pickle").read_bytes()) if code == 0 else output[-500:]
+    if not isinstance(result, Graded):
+        raise InfrastructureError(f"the grading job failed: {result}")
+    return dataclasses.replace(result, student=student, submission=digest(files.get(graded.notebook, b"")))
 
 
 # Where a job grades, when its students' code runs in the sandbox: memory file systems that only its own processes
@@ -123,13 +124,15 @@ def main(folder):
     try:
         result = grade_privately(folder / "course", **job)
     except InfrastructureError as err:
-        result = {"error": str(err)}
+        result = str(err)
     (folder / "result.pickle").write_bytes(pickle.dumps(result))  # read once this process has ended
 
 
 def grade_privately(course, files, template, assignment, sandboxed, limits, timeout, references, cell_limits):
     """What ``grade_submission`` returns but the student's id, from a private course in the folder ``course``,
-    where the submission is ``STUDENT``'s."""
+    where the submission is ``STUDENT``'s. The steps, in order: the private course; the test cells the grader
+    will put back; nbgrader's autograde (a second try if the kernel died; a stand-in for a file that is no
+    notebook); the judge; the cells stopped for time; nbgrader's scores."""
     assignment = catalogue.get(assignment)
     notebook_name = assignment.notebook
     course = _private_course(course, assignment, STUDENT, files, template)
@@ -145,15 +148,14 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     verdict, pictures = run_judge(course, assignment, notebook, references, sandboxed, limits)
     seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
     stopped = stopped_cells(notebook, cell_limits)
-    notes += [f"{exercise}: {text}" if exercise else text for exercise, text in stopped]
+    notes += [Note(Kind.STOPPED, text, exercise) for exercise, text in stopped]
     # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
     timed = {exercise for exercise, _ in stopped}
-    notes += [f"{name}: {text}" for name, text in verdict["stopped"] if name not in timed]
-    result = gradebook.scores(course, assignment, STUDENT)
+    notes += [Note(Kind.STOPPED, text, name) for name, text in verdict.stopped if name not in timed]
     kept = [name for name in (notebook_name, "timestamp.txt") if (autograded / name).exists()]
-    result.update(notes=notes, verdict=verdict, seconds=seconds, stopped=[text for _, text in stopped],
+    return Graded(student=STUDENT, submission="", nbgrader=gradebook.scores(course, assignment, STUDENT),
+                  verdict=verdict, notes=notes, seconds=seconds, stopped=[text for _, text in stopped],
                   pictures=pictures, files={name: (autograded / name).read_bytes() for name in kept})
-    return result
 
 
 def restored(path, assignment):
@@ -163,8 +165,8 @@ def restored(path, assignment):
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 (not a notebook: nbgrader and the judge say so)
         return []
-    return [f"{name}: its test cell was missing (deleted, or its grading metadata removed); the grader put it back"
-            for name in missing_test_cells(nb, assignment)]
+    return [Note(Kind.RESTORED, "its test cell was missing (deleted, or its grading metadata removed); the grader "
+                                "put it back", name) for name in missing_test_cells(nb, assignment)]
 
 
 def _private_course(course, assignment, student, files, template):
@@ -256,16 +258,14 @@ def time_reference(assignment, template, sandboxed, limits):
         notes = autograde(course, assignment, "reference", sandboxed, limits, AUTOGRADE_TIMEOUT)
         graded = paths.autograded(course, assignment, "reference") / assignment.notebook
         if notes or not graded.exists():
-            raise InfrastructureError(f"could not time the reference notebook: {'; '.join(notes) or 'nothing graded'}")
+            why = "; ".join(map(str, notes)) or "nothing graded"
+            raise InfrastructureError(f"could not time the reference notebook: {why}")
         nb = json.loads(graded.read_text())
         failed = [budgets.key(cell) for cell in nb["cells"]
                   if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
         if failed:
             raise InfrastructureError(f"the reference notebook failed in its cells {', '.join(map(str, failed))}")
         return budgets.cell_times(nb)
-
-
-KERNEL_DIED = "Kernel died"
 
 
 def run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_limits=None):
@@ -282,7 +282,8 @@ def run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_l
     notes = autograde(course, assignment, student, sandboxed, limits, timeout, cell_limits=cell_limits)
     if not _died(notes):
         return notes
-    notes = [f"{KERNEL_DIED} while the notebook ran, twice: graded from what its hidden tests recorded before"]
+    notes = [Note(Kind.KERNEL_DIED, "Kernel died while the notebook ran, twice: graded from what its hidden tests "
+                                    "recorded before")]
     path = paths.submitted(course, assignment, student) / assignment.notebook
     transform(path, HeadedBy("**Stand-in written by the grader.** The kernel died while this notebook ran, on a "
                              "second try too. These are the student's cells, not executed: the autograded scores come "
@@ -291,7 +292,7 @@ def run_notebook(course, assignment, student, sandboxed, limits, timeout, cell_l
 
 
 def _died(notes):
-    return any(note.startswith(KERNEL_DIED) for note in notes)
+    return any(note.kind is Kind.KERNEL_DIED for note in notes)
 
 
 def stand_in(course, assignment, student, sandboxed, limits, timeout):
@@ -307,7 +308,7 @@ def stand_in(course, assignment, student, sandboxed, limits, timeout):
                     f"read as a notebook ({why}). This is the release notebook in its place, so that its page can be "
                     "graded and commented: every exercise scores 0 unless a person decides otherwise.")
     transform(path, note, nb=nbformat.read(assignment.release_notebook, as_version=4))
-    return ["graded a stand-in (the release notebook) in place of the unreadable file",
+    return [Note(Kind.NOT_RUN, "graded a stand-in (the release notebook) in place of the unreadable file"),
             *autograde(course, assignment, student, sandboxed, limits, timeout, execute=False)]
 
 
@@ -321,7 +322,7 @@ def _remove_leftovers():
 
 
 def autograde(course, assignment, student, sandboxed, limits, timeout, execute=True, cell_limits=None):
-    """Run ``nbgrader autograde`` on the private course; return notes on what went wrong, if anything.
+    """Run ``nbgrader autograde`` on the private course; return notes (``Note``) on what went wrong, if anything.
 
     ``execute=False``: only nbgrader's page and gradebook entries, with no kernel, and the records of the last
     run kept for the judge. ``cell_limits``: the file of each cell's time limit (see ``_cell_budgets``); without
@@ -348,12 +349,13 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     # cwd: nbgrader reads this repository's nbgrader_config.py (per-cell timeout, ignored log lines).
     code, output = _run(command, ROOT, env, timeout)
     if code is None:
-        return [f"nbgrader's autograde did not finish within {timeout} s"]
+        return [Note(Kind.NOT_RUN, f"nbgrader's autograde did not finish within {timeout} s")]
     if code < 0:
         raise InfrastructureError(f"nbgrader autograde was killed (signal {-code})")
     if code != 0 and "DeadKernelError" in output:
-        return [f"{KERNEL_DIED} while the notebook ran"]
-    return [] if code == 0 else [f"nbgrader could not autograde it: {_why(course, assignment, student, output)}"]
+        return [Note(Kind.KERNEL_DIED, "Kernel died while the notebook ran")]
+    return [] if code == 0 else [Note(Kind.NOT_RUN, f"nbgrader could not autograde it: "
+                                                    f"{_why(course, assignment, student, output)}")]
 
 
 def _fresh(folder):
@@ -403,7 +405,7 @@ def run_judge(course, assignment, notebook, references, sandboxed, limits):
     path = out / "verdict.json"
     if code != 0 or not path.exists():
         raise InfrastructureError(f"the judge failed: {output[-500:]}")
-    return json.loads(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
+    return Verdict.from_json(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
 
 
 def _run(command, cwd, env, timeout):

@@ -1,10 +1,10 @@
-"""What the batch leaves for people: each student's summary (``summary.json``, the mark that a submission is
-done), each assignment's ``<assignment>_grades_by_exercise.csv`` and the table printed at the end. The HTML
-feedback is ``feedback.py``'s."""
+"""What the batch leaves for people, from each student's summary (``results.Summary``, kept as ``summary.json``,
+the mark that a submission is done): each assignment's ``<assignment>_grades_by_exercise.csv`` and the table
+printed at the end. The HTML feedback is ``feedback.py``'s."""
 import csv
-import json
 
 from autograder import paths
+from autograder.results import Summary
 
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
@@ -25,14 +25,14 @@ def write_csv(course, assignment):
     """The assignment's grades by exercise, from every student's last summary: a run that graded some students
     (--students) keeps the others' rows."""
     everyone = sorted(course.glob(str(paths.summary(course, assignment, "*").relative_to(course))))
-    summaries = [json.loads(path.read_text()) for path in everyone]
+    summaries = [Summary.load(path) for path in everyone]
     with paths.grades_by_exercise(course, assignment).open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", *assignment.exercises, "autograded", "flagged"])
         for s in summaries:
-            points = [s["exercises"][name]["points"] for name in assignment.exercises]
-            writer.writerow([spreadsheet_safe(s["student"]), *(f"{p:g}" for p in points), f"{sum(points):g}",
-                             "yes" if s["flags"] else ""])
+            points = [s.exercises[name].points for name in assignment.exercises]
+            writer.writerow([spreadsheet_safe(s.student), *(f"{p:g}" for p in points), f"{sum(points):g}",
+                             "yes" if s.flags else ""])
 
 
 def heading(name, width=9):
@@ -54,12 +54,12 @@ def print_table(assignment, summaries):
     print(header)
     print("-" * len(header))
     for s in summaries:
-        points = [s["exercises"][n]["points"] for n in exercises]
+        points = [s.exercises[n].points for n in exercises]
         cells = " ".join(f"{p:>4g}/{exercises[n]:<4d}" for p, n in zip(points, exercises))
-        print(f"{s['student']:8s} {cells} {sum(points):>3g}/{sum(exercises.values())}  {'FLAG' if s['flags'] else ''}")
+        print(f"{s.student:8s} {cells} {sum(points):>3g}/{sum(exercises.values())}  {'FLAG' if s.flags else ''}")
     manual = sum(points for points, _ in questions.values())
     print(f"\n{len(summaries)} students; free-response answers ({len(questions)} questions, {manual} points) are "
           "graded in formgrader.")
     for s in summaries:
-        for flag in s["flags"]:
-            print(f"  review {s['student']}: {flag}")
+        for flag in s.flags:
+            print(f"  review {s.student}: {flag}")

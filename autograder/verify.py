@@ -11,6 +11,7 @@ notebook looks like tampering, for a person to review. Plain numpy: judging one 
 """
 import argparse
 import ast
+import dataclasses
 import json
 import pathlib
 import re
@@ -20,6 +21,7 @@ import numpy as np
 from autograder import catalogue, references
 from autograder.exercises import judging
 from autograder.hidden import RECORDS
+from autograder.results import Kind, Note, Outcome, Verdict
 
 GRADING_CODE = ("solutions", "autograder", "assignments", "tools", "nbgrader")
 # Names whose attributes a student has no reason to reassign: doing so changes how checks behave.
@@ -105,31 +107,36 @@ def _suspicious_node(node):
 # --- judging the records ------------------------------------------------------------------------
 
 def judge(assignment, name, record, expected, reference_record, error=None):
-    """{"passed", "points", "message", "failed"} of the record of exercise ``name`` of ``assignment``, "tampered"
-    when the student's code wrote the record, and "fault" when the grader itself failed on it.
+    """The ``Outcome`` of the record of exercise ``name`` of ``assignment``, and a ``Note`` when the student's code
+    wrote the record (else None).
 
-    ``passed``: full marks. ``failed``, for an exercise with a rubric: {sub-check: why} of the sub-checks the answer
-    failed ({} when it passed). ``reference_record``: what the reference's answer recorded, by the same recorder:
-    the keys, types and shapes a record can have. ``error``: what its test cell ended with, if anything. A wrong
-    answer raises AssertionError in the judge (``judging.PartlyRight`` when it is right in some sub-checks); any
-    other exception, on a record shaped like the reference's, is the grader's own failure: no points are taken for
-    it, the submission is flagged and graded again by the next run. On a record shaped otherwise, the answer is
-    what the judge could not take: it is wrong.
+    ``reference_record``: what the reference's answer recorded, by the same recorder: the keys, types and shapes a
+    record can have. ``error``: what its test cell ended with, if anything. A wrong answer raises AssertionError in
+    the judge (``judging.PartlyRight`` when it is right in some sub-checks); any other exception, on a record shaped
+    like the reference's, is the grader's own failure (``Outcome.fault``): no points are taken for it, the submission
+    is flagged and graded again by the next run. On a record shaped otherwise, the answer is what the judge could
+    not take: it is wrong.
     """
     if record is None:
-        return _wrong(assignment, name, f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)")
+        why = f"{NOT_RUN} ({error})" if error else f"{NOT_RUN} (the answer is not defined?)"
+        return _wrong(assignment, name, why), None
     why = judging.well_formed(record, reference_record)
     if why:
-        return dict(_wrong(assignment, name, f"its record is not one the grader writes: {why}"),
-                    tampered=f"{name}: the notebook's own code wrote its record ({why})")
+        return (_wrong(assignment, name, f"its record is not one the grader writes: {why}"),
+                Note(Kind.TAMPERED, f"the notebook's own code wrote its record ({why})", name))
+    return _judged(assignment, name, record, expected, reference_record, error), None
+
+
+def _judged(assignment, name, record, expected, reference_record, error):
+    """The ``Outcome`` of a well-formed record: what the exercise's judge makes of it."""
     try:
         assignment.exercise(name).judge(record, expected)
         return _scored(assignment, name, {}, "")
     except judging.PartlyRight as err:
         known = {check.name for check in assignment.rubric(name)}
         if not err.failed or not set(err.failed) <= known:  # a judge naming no sub-check, or one its rubric lacks
-            return dict(_wrong(assignment, name, NOT_JUDGED), fault=f"PartlyRight({sorted(err.failed)}) against "
-                                                                     f"the rubric {sorted(known)}")
+            return dataclasses.replace(_wrong(assignment, name, NOT_JUDGED),
+                                       fault=f"PartlyRight({sorted(err.failed)}) against the rubric {sorted(known)}")
         if set(err.failed) == known:  # wrong in every part: wrong
             return _wrong(assignment, name, _ended(str(err), error))
         return _scored(assignment, name, err.failed, _ended(f"partly right: {err}", error))
@@ -139,7 +146,7 @@ def judge(assignment, name, record, expected, reference_record, error=None):
         if not judging.shaped_like(record, reference_record):
             return _wrong(assignment, name, "the answer is not of the type or shape the exercise asks for "
                                             f"({type(err).__name__}: {err})"[:300])
-        return dict(_wrong(assignment, name, NOT_JUDGED), fault=f"{type(err).__name__}: {err}"[:300])
+        return dataclasses.replace(_wrong(assignment, name, NOT_JUDGED), fault=f"{type(err).__name__}: {err}"[:300])
 
 
 def _ended(message, error):
@@ -152,27 +159,27 @@ def _scored(assignment, name, failed, message):
     rubric = assignment.rubric(name)
     full = assignment.exercises[name]
     points = sum(check.points for check in rubric if check.name not in failed) if failed else full
-    outcome = {"passed": not failed, "points": float(points), "message": message}
-    return dict(outcome, failed=failed) if rubric else outcome
+    return Outcome(passed=not failed, points=float(points), message=message, failed=failed if rubric else None)
 
 
 def _wrong(assignment, name, message):
     """The outcome of an answer that gets nothing: every sub-check of its rubric failed, for the reason above."""
-    outcome = {"passed": False, "points": 0.0, "message": message}
     rubric = assignment.rubric(name)
-    return dict(outcome, failed={check.name: "" for check in rubric}) if rubric else outcome
+    return Outcome(passed=False, points=0.0, message=message,
+                   failed={check.name: "" for check in rubric} if rubric else None)
 
 
 def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_dir):
+    """The ``Verdict`` on the notebook at ``notebook_path`` from what its hidden tests recorded in ``records_dir``;
+    its pictures are drawn into ``out_dir``."""
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         cells, errors = list(student_cells(notebook_path)), test_cell_errors(notebook_path)
     except Exception as err:  # noqa: BLE001 (not JSON, not a notebook: the student's file)
         message = f"the notebook could not be read ({type(err).__name__})"
-        return {"exercises": {name: _wrong(assignment, name, message) for name in assignment.exercises},
-                "suspicious": [], "tampered": [], "stopped": [], "float32": [], "pictures": {}}
-    verdict, records, expected, stopped = {}, {}, {}, []
+        return Verdict({name: _wrong(assignment, name, message) for name in assignment.exercises})
+    outcomes, records, expected, stopped, tampered = {}, {}, {}, [], []
     for name in assignment.exercises:
         expected[name] = judging.load(references_dir, name)
         reference_record = judging.load(references_dir, references.recorded(name))
@@ -182,17 +189,17 @@ def judge_notebook(assignment, notebook_path, records_dir, references_dir, out_d
             records[name] = judging.load(records_dir, name)
         except judging.Malformed as err:  # a file the student's code wrote
             records[name] = None
-            verdict[name] = dict(_wrong(assignment, name, f"its record cannot be read: {err}"),
-                                 tampered=f"{name}: the notebook's own code wrote its record ({err})")
+            outcomes[name] = _wrong(assignment, name, f"its record cannot be read: {err}")
+            tampered.append(Note(Kind.TAMPERED, f"the notebook's own code wrote its record ({err})", name))
             continue
         if records[name] is not None and isinstance(records[name].get("stopped"), str):
-            stopped.append([name, records[name]["stopped"]])  # [exercise, what happened]
-        verdict[name] = judge(assignment, name, records[name], expected[name], reference_record, errors.get(name))
+            stopped.append((name, records[name]["stopped"]))
+        outcomes[name], note = judge(assignment, name, records[name], expected[name], reference_record,
+                                     errors.get(name))
+        tampered += [note] if note else []
     float32 = [name for name, record in records.items() if record and record.get(judging.TF32) is False]
-    return {"exercises": verdict, "suspicious": suspicious(cells),
-            "tampered": [outcome.pop("tampered") for outcome in verdict.values() if "tampered" in outcome],
-            "stopped": stopped, "float32": float32,
-            "pictures": compare_maps(assignment, records, expected, out_dir)}
+    return Verdict(outcomes, suspicious=suspicious(cells), tampered=tampered, stopped=stopped, float32=float32,
+                   pictures=compare_maps(assignment, records, expected, out_dir))
 
 
 # --- pictures for the feedback ---------------------------------------------------------------------
@@ -228,7 +235,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     result = judge_notebook(catalogue.get(args.assignment), pathlib.Path(args.notebook), args.records, args.references,
                             pathlib.Path(args.out))
-    (pathlib.Path(args.out) / "verdict.json").write_text(json.dumps(result, indent=2) + "\n")
+    (pathlib.Path(args.out) / "verdict.json").write_text(result.to_json())
 
 
 if __name__ == "__main__":

@@ -76,21 +76,19 @@ def measure(workdir):
     start = time.perf_counter()
     job._warm(SEC02)  # once per worker; a no-op afterwards
     warm = time.perf_counter() - start
-    template = gradebook.template_gradebook(SEC02)
+    run_nbgrader("generate_assignment", SEC02.name, "--force", cwd=course, check=True)
+    template = gradebook.template(course, SEC02)
     with PeakMemory() as memory:
         result = job.grade_submission("ada", {SEC02.notebook: submitted.read_bytes()}, template, SEC02.name,
                                       sandboxed=sandbox.available()[0])
-    graded_nb = nbformat.reads(result["files"][SEC02.notebook].decode(), as_version=4)
-    run_nbgrader("generate_assignment", SEC02.name, "--force", cwd=course, check=True)
+    graded_nb = nbformat.reads(result.files[SEC02.notebook].decode(), as_version=4)
     start = time.perf_counter()
-    grade.write_graded(course, SEC02, result)
+    summary = grade.write_graded(course, SEC02, result, [])
     gradebook_s = time.perf_counter() - start
-    return {"bare_execution_s": bare, "autograde_s": result["seconds"]["autograde"],
+    return {"bare_execution_s": bare, "autograde_s": result.seconds["autograde"],
             "recording_s": test_cell_seconds(graded_nb) - test_cell_seconds(bare_nb),
-            "judge_s": result["seconds"]["judge"], "gradebook_s": gradebook_s, "once_per_worker_s": warm,
-            "peak_job_mb": memory.figures()["peak_job_mb"],
-            "points": sum(e["points"] for e in
-                          gradebook.reconcile(course, SEC02, "ada", result["verdict"], [])["exercises"].values())}
+            "judge_s": result.seconds["judge"], "gradebook_s": gradebook_s, "once_per_worker_s": warm,
+            "peak_job_mb": memory.figures()["peak_job_mb"], "points": summary.total}
 
 
 def machine():

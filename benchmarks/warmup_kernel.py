@@ -107,7 +107,7 @@ def grading_job_peak():
         result = job.grade_submission("reference", {warmup.notebook: notebooks.reference_notebook(warmup)},
                                       gradebook.template_gradebook(warmup), ASSIGNMENT,
                                       sandboxed=sandbox.available()[0])
-    points = sum(1 for outcome in result["verdict"]["exercises"].values() if outcome["passed"])
+    points = sum(1 for outcome in result.verdict.exercises.values() if outcome.passed)
     return {"seconds": time.perf_counter() - start, "peak_job_mb": memory.figures()["peak_job_mb"],
             "exercises_passed": points}
 

@@ -17,6 +17,7 @@ import pytest
 import sample_class
 from autograder import budgets, catalogue, job, references, sandbox
 from autograder.environment import environment
+from autograder.results import Kind, Summary
 from tests.conftest import INTERRUPTED, MARK, ROOT, grade, grade_command, processes, wait_for
 
 SEC02 = catalogue.get("sec02")  # the sample class's assignment
@@ -74,8 +75,8 @@ def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_ar
     added = budgets.added_limit(limits["reference"])
     assert added <= ran < added + 15, ran
     said = f"the cell that starts 'while True:' was stopped after {added} s, its time limit"
-    summary = json.loads((course / "autograded" / "mo" / "sec02" / "verification" / "summary.json").read_text())
-    assert [flag for flag in summary["flags"] if said in flag], summary["flags"]
+    summary = Summary.load(course / "autograded" / "mo" / "sec02" / "verification" / "summary.json")
+    assert [flag for flag in summary.flags if flag.kind is Kind.STOPPED and said in flag.text], summary.flags
     top = "".join(graded["cells"][0]["source"])  # what formgrader shows above his notebook
     assert top.startswith("**Flagged for review by the grader.**") and said in top, top
     page = (course / "feedback" / "mo" / "sec02" / "report.html").read_text()
@@ -180,10 +181,10 @@ def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next
     first = grade(course, *command, env=env, timeout=1800)
     assert first.returncode == 2 and "the grader itself failed" in first.stderr, first.stderr[-2000:]
     summary_path = course / "autograded" / "ada" / warmup.name / "verification" / "summary.json"
-    summary = json.loads(summary_path.read_text())
-    assert summary["faults"] == ["conv2d"] and summary["exercises"]["conv2d"]["message"] == verify.NOT_JUDGED
-    assert any(flag.startswith("conv2d: the grader failed on it (KeyError") for flag in summary["flags"]), summary
-    assert {n: r["points"] for n, r in summary["exercises"].items() if n != "conv2d"} == {
+    summary = Summary.load(summary_path)
+    assert summary.faults == ["conv2d"] and summary.exercises["conv2d"].message == verify.NOT_JUDGED
+    assert any(str(flag).startswith("conv2d: the grader failed on it (KeyError") for flag in summary.flags), summary
+    assert {n: r.points for n, r in summary.exercises.items() if n != "conv2d"} == {
         n: float(p) for n, p in warmup.exercises.items() if n != "conv2d"}, "the other exercises are graded as usual"
 
     recording.save(folder, "conv2d", good)

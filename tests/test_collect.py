@@ -10,6 +10,7 @@ import pytest
 from autograder import catalogue, collect, paths, reports
 from autograder.environment import run_nbgrader
 from autograder.grade import submission_job
+from autograder.results import Outcome, Summary
 from tests.conftest import ROOT
 
 SEC02 = catalogue.get("sec02")
@@ -33,8 +34,8 @@ def test_a_link_or_a_pipe_handed_in_is_never_read_and_flags_the_student(tmp_path
     copied = tmp_path / "course" / "submitted" / "ivy" / "sec02"
     assert sorted(p.name for p in copied.iterdir()) == ["helper.py", NOTEBOOK]
     assert all(stat.S_ISREG(os.lstat(p).st_mode) for p in copied.iterdir())
-    assert [note.split(",")[0] for note in collected["ivy"]] == ["handed in 'helpers.py'", "handed in 'pipe'"]
-    assert "symbolic link" in collected["ivy"][0] and "not read" in collected["ivy"][1]
+    assert [note.text.split(",")[0] for note in collected["ivy"]] == ["handed in 'helpers.py'", "handed in 'pipe'"]
+    assert "symbolic link" in collected["ivy"][0].text and "not read" in collected["ivy"][1].text
 
 
 def test_a_link_already_in_the_course_is_not_read_either(tmp_path):
@@ -72,8 +73,8 @@ def test_a_zip_gives_only_the_notebooks_it_names_each_to_its_student(tmp_path, m
     collected = collect.from_zip(course, SEC02, archive)
     assert sorted(collected) == ["-x", "ann", "bob", "cy"]
     assert (course / "submitted" / "ann" / "sec02" / NOTEBOOK).read_bytes() == b'{"second": 2}'
-    assert "handed in 2 notebooks" in collected["ann"][0] and collected["bob"] == [] and collected["-x"] == []
-    assert "over" in collected["cy"][0] and (course / "submitted" / "cy" / "sec02" / NOTEBOOK).read_bytes() == b""
+    assert "handed in 2 notebooks" in collected["ann"][0].text and collected["bob"] == [] and collected["-x"] == []
+    assert "over" in collected["cy"][0].text and (course / "submitted" / "cy" / "sec02" / NOTEBOOK).read_bytes() == b""
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert {p.relative_to(tmp_path).as_posix() for p in files if p.parent.name == "sec02"} == {
         f"course/submitted/{s}/sec02/{NOTEBOOK}" for s in collected}, "only the named notebooks were unpacked"
@@ -93,8 +94,7 @@ def test_no_csv_cell_of_the_course_starts_a_spreadsheet_formula(tmp_path):
 
     path = paths.summary(tmp_path, SEC02, "=2+3")
     path.parent.mkdir(parents=True)
-    exercises = {name: {"points": 0.0, "message": ""} for name in SEC02.exercises}
-    path.write_text(f'{{"student": "=2+3", "exercises": {__import__("json").dumps(exercises)}, "flags": []}}')
+    path.write_text(Summary("=2+3", {name: Outcome(False, 0.0, "") for name in SEC02.exercises}).to_json())
     reports.write_csv(tmp_path, SEC02)
     with paths.grades_by_exercise(tmp_path, SEC02).open() as f:
         assert [row["student"] for row in csv.DictReader(f)] == ["'=2+3"]

@@ -25,7 +25,10 @@ def _verdict(name, answer):
     """The judge's process's verdict on ``answer`` (``verify.judge``: the record's form, then the judge)."""
     out = {}
     recording.record(WARMUP.exercise(name), answer, out)
-    return verify.judge(WARMUP, name, out, references.load(WARMUP, name), references.load_recorded(WARMUP, name))
+    outcome, tampered = verify.judge(WARMUP, name, out, references.load(WARMUP, name),
+                                     references.load_recorded(WARMUP, name))
+    assert tampered is None, tampered
+    return outcome
 
 
 def test_every_exercise_has_a_module_that_keeps_the_contract():
@@ -38,7 +41,7 @@ def test_every_exercise_has_a_module_that_keeps_the_contract():
 def test_the_reference_and_the_other_correct_styles_pass(name):
     for answer in [getattr(ref, name), *answers.CORRECT[name]]:
         verdict = _verdict(name, answer)
-        assert (verdict["passed"], verdict["points"]) == (True, WARMUP.exercises[name]), (answer, verdict)
+        assert (verdict.passed, verdict.points) == (True, WARMUP.exercises[name]), (answer, verdict)
 
 
 # Each typical mistake, and the check of its judge that must catch it (a pattern of that check's message)
@@ -55,9 +58,9 @@ def test_each_typical_mistake_gets_what_the_rubric_leaves_it(name, mistake):
     """Caught by its check, and given nothing, or for a partly right mistake (``answers.PARTLY``) the points of the
     sub-checks it does not fail."""
     outcome = _verdict(name, mistake)
-    assert not outcome["passed"] and "fault" not in outcome, outcome
-    assert re.search(CAUGHT_BY[mistake.__name__], outcome["message"]), outcome
-    assert outcome["points"] == sample_class.left_by(WARMUP, name, mistake) < WARMUP.exercises[name], outcome
+    assert not outcome.passed and outcome.fault is None, outcome
+    assert re.search(CAUGHT_BY[mistake.__name__], outcome.message), outcome
+    assert outcome.points == sample_class.left_by(WARMUP, name, mistake) < WARMUP.exercises[name], outcome
 
 
 def test_the_model_answer_quotes_what_output_size_computes():

@@ -4,7 +4,6 @@ Each answer is recorded as a hidden test cell records it (``exercises.recording.
 through a file as it does from the kernel to the judge, and the judge compares it with the cached reference
 answers (``autograder/references.py``). The margins written beside the map thresholds are checked here.
 """
-import json
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import sample_class
 from assignments.sec02.exercises import gradcam, inputs, saliency_graphs, vanilla_saliency
 from autograder import catalogue, exercises, hidden, references, verify
 from autograder.exercises import judging, recording
+from autograder.results import Verdict
 from sample_class import answers as variants
 from solutions import sec02 as ref
 
@@ -77,8 +77,8 @@ def reference_records(tmp_path_factory):
 
 def _right(name, outcome):
     """Whether ``outcome`` is full marks: passed, all the exercise's points, no message, no sub-check failed."""
-    return (outcome["passed"], outcome["points"], outcome["message"], outcome.get("failed", {})) == (
-        True, SEC02.exercises[name], "", {})
+    full = SEC02.exercises[name]
+    return (outcome.passed, outcome.points, outcome.message, outcome.failed or {}) == (True, full, "", {})
 
 
 @pytest.mark.parametrize("name", list(SEC02.exercises))
@@ -103,7 +103,7 @@ def test_the_judge_process_passes_the_references_without_importing_tensorflow(re
     done = subprocess.run(command, cwd=catalogue.ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", f"the judge's process imported {done.stdout.splitlines()[-1]}"
-    verdict = json.loads((tmp_path / "verdict.json").read_text())["exercises"]
+    verdict = Verdict.from_json((tmp_path / "verdict.json").read_text()).exercises
     assert [name for name, outcome in verdict.items() if not _right(name, outcome)] == []
 
 
@@ -148,10 +148,10 @@ def test_each_mistake_gets_what_the_rubric_leaves_it(name, answer):
     out = {}
     recording.record(SEC02.exercise(name), answer, out)
     outcome = _judge(name, out)
-    assert not outcome["passed"] and "fault" not in outcome, outcome
-    assert re.search(CAUGHT_BY[answer.__name__], outcome["message"]), outcome  # by the check that must catch it
-    assert outcome["points"] == sample_class.left_by(SEC02, name, answer) < SEC02.exercises[name], outcome
-    assert set(outcome.get("failed", {})) == variants.PARTLY.get(answer, set(outcome.get("failed", {}))), outcome
+    assert not outcome.passed and outcome.fault is None, outcome
+    assert re.search(CAUGHT_BY[answer.__name__], outcome.message), outcome  # by the check that must catch it
+    assert outcome.points == sample_class.left_by(SEC02, name, answer) < SEC02.exercises[name], outcome
+    assert set(outcome.failed or {}) == variants.PARTLY.get(answer, set(outcome.failed or {})), outcome
 
 
 def test_every_rubric_shares_out_its_exercises_points():
@@ -166,7 +166,7 @@ def test_a_right_map_out_of_0_1_loses_only_the_scaling():
     recording.record(gradcam, ref.gradcam, out)
     out.update({key: value * 5 for key, value in out.items() if key.isdigit()})  # right, up to its scale
     outcome = _judge("gradcam", out)
-    assert outcome["points"] == 2.5 and set(outcome["failed"]) == {"scaling"}, outcome
+    assert outcome.points == 2.5 and set(outcome.failed) == {"scaling"}, outcome
 
 
 def test_a_map_left_at_the_layers_resolution_loses_only_the_upsampling():
@@ -175,7 +175,7 @@ def test_a_map_left_at_the_layers_resolution_loses_only_the_upsampling():
     recording.record(gradcam, ref.gradcam, out)
     out.update({str(i): judging.rescaled(expected[str(i)]) for i in range(len(inputs.MAP_CASES))})
     outcome = _judge("gradcam", out)
-    assert outcome["points"] == 2.5 and set(outcome["failed"]) == {"upsampling"}, outcome
+    assert outcome.points == 2.5 and set(outcome.failed) == {"upsampling"}, outcome
 
 
 @pytest.mark.parametrize("constant", [0.0, 1.0])
@@ -186,7 +186,7 @@ def test_a_constant_map_gets_nothing_from_a_sub_check(constant):
         recording.record(SEC02.exercise(name), getattr(ref, name), out)
         out.update({key: np.full_like(value, constant) for key, value in out.items() if key.isdigit()})
         outcome = _judge(name, out)
-        assert outcome["points"] == 0 and "fault" not in outcome, outcome
+        assert outcome.points == 0 and outcome.fault is None, outcome
 
 
 def test_a_judge_naming_a_sub_check_its_rubric_lacks_is_a_fault(monkeypatch):
@@ -195,7 +195,7 @@ def test_a_judge_naming_a_sub_check_its_rubric_lacks_is_a_fault(monkeypatch):
 
     monkeypatch.setattr(SEC02.exercise("gradcam"), "judge", judge)
     outcome = _judge("gradcam", {})
-    assert outcome["points"] == 0 and "style" in outcome["fault"], outcome
+    assert outcome.points == 0 and "style" in outcome.fault, outcome
 
 
 def test_answers_to_the_questions(tmp_path):
@@ -278,14 +278,20 @@ def test_a_record_that_is_a_link_is_refused(tmp_path):
 
 
 def _judge(name, record, expected=None):
-    """verify.judge, as the judge's process calls it, against the reference answers and the reference's record."""
+    """verify.judge's outcome, as the judge's process reaches it, against the reference answers and the reference's
+    record."""
+    return _judge_and_note(name, record, expected)[0]
+
+
+def _judge_and_note(name, record, expected=None):
+    """verify.judge's outcome and its note on a record the student's code wrote (None if the grader wrote it)."""
     expected = references.load(SEC02, name) if expected is None else expected
     return verify.judge(SEC02, name, record, expected, references.load_recorded(SEC02, name))
 
 
 def test_a_missing_record_fails_with_a_reason():
     outcome = _judge("gradcam", None)
-    assert not outcome["passed"] and "not checked" in outcome["message"] and "fault" not in outcome
+    assert not outcome.passed and "not checked" in outcome.message and outcome.fault is None
 
 
 # Records the student's code wrote: no recorder writes them. Each is the student's (0 for that exercise, flagged
@@ -299,22 +305,23 @@ FORGED = {"text where numbers go": ("gradcam", {"0": np.array(["text"]), "traine
 
 @pytest.mark.parametrize("name, forged", FORGED.values(), ids=list(FORGED))
 def test_a_record_no_recorder_writes_is_the_students_doing(name, forged):
-    outcome = _judge(name, forged)
-    assert not outcome["passed"] and "fault" not in outcome and outcome["tampered"].startswith(f"{name}: "), outcome
+    outcome, tampered = _judge_and_note(name, forged)
+    assert not outcome.passed and outcome.fault is None and tampered.exercise == name, outcome
 
 
 def test_a_keyed_record_missing_a_value_is_a_wrong_answer_not_a_fault():
-    outcome = _judge("filter_order", {"str": "XYZ", "tf32": False})  # no "repr": the judge cannot quote it
-    assert not outcome["passed"] and "fault" not in outcome and "tampered" not in outcome, outcome
+    # no "repr": the judge cannot quote it
+    outcome, tampered = _judge_and_note("filter_order", {"str": "XYZ", "tf32": False})
+    assert not outcome.passed and outcome.fault is None and tampered is None, outcome
 
 
 def test_an_answer_of_another_shape_is_wrong_even_where_the_judge_cannot_compare_it():
     out = {}
     recording.record(gradcam, ref.gradcam, out)
     out["random"] = out["random"][:64]  # the map on the randomised model of another shape: no correlation exists
-    outcome = _judge("gradcam", out)
-    assert not outcome["passed"] and "fault" not in outcome and "tampered" not in outcome
-    assert "shape" in outcome["message"], outcome
+    outcome, tampered = _judge_and_note("gradcam", out)
+    assert not outcome.passed and outcome.fault is None and tampered is None
+    assert "shape" in outcome.message, outcome
 
 
 def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
@@ -322,8 +329,8 @@ def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_ze
     recording.record(gradcam, ref.gradcam, out)  # a correct answer
     flat = dict(references.load(SEC02, "gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
     outcome = _judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
-    assert not outcome["passed"] and outcome["message"] == verify.NOT_JUDGED
-    assert "RuntimeError" in outcome["fault"]
+    assert not outcome.passed and outcome.message == verify.NOT_JUDGED
+    assert "RuntimeError" in outcome.fault
     assert _right("gradcam", _judge("gradcam", out))
 
 

@@ -1,23 +1,26 @@
 """What a student and a TA are told of a partly right answer: formgrader's comment box (``gradebook.comments``) and
 the student's feedback page (``feedback.render``) list each sub-check of its rubric with its points, and why the
 failed ones failed."""
+import dataclasses
+
 from autograder import catalogue, feedback
 from autograder.gradebook import comments
+from autograder.results import Outcome, Summary
 
 SEC02 = catalogue.get("sec02")
 WHY = "the weighted sum of the channels is not passed through a ReLU: negative evidence shows"
 
 
 def _summary():
-    exercises = {name: {"points": float(points), "message": ""} for name, points in SEC02.exercises.items()}
-    exercises["gradcam"] = {"points": 2.0, "message": f"partly right: {WHY}", "failed": {"relu": WHY}}
-    exercises["receptive_field"] = {"points": 0.0, "message": "receptive_field([]) raised TypeError",
-                                    "failed": {"strides": "", "dilation": ""}}
-    return {"student": "fay", "exercises": exercises, "flags": []}
+    exercises = {name: Outcome(True, float(points), "") for name, points in SEC02.exercises.items()}
+    exercises["gradcam"] = Outcome(False, 2.0, f"partly right: {WHY}", failed={"relu": WHY})
+    exercises["receptive_field"] = Outcome(False, 0.0, "receptive_field([]) raised TypeError",
+                                           failed={"strides": "", "dilation": ""})
+    return Summary("fay", exercises)
 
 
 def test_the_comment_box_lists_each_sub_check_with_its_points():
-    box = comments(SEC02, _summary()["exercises"], [])[SEC02.solution_cell["gradcam"]]
+    box = comments(SEC02, _summary().exercises, [])[SEC02.solution_cell["gradcam"]]
     assert f"Autograder, gradcam: 2/3 points. partly right: {WHY}" in box
     assert ("Rubric: channel weights: the gradient of the class score (before the softmax), averaged over the map, "
             "1/1; the ReLU of the weighted sum of the channels, 0/1; bilinear upsampling to the image's size, 0.5/0.5; "
@@ -39,7 +42,7 @@ def test_the_feedback_page_is_written_where_the_student_finds_it_with_their_maps
     checked = paths.verification(tmp_path, SEC02, "fay")
     checked.mkdir(parents=True)
     (checked / "gradcam.png").write_bytes(b"\x89PNG\r\n\x1a\n a picture")
-    summary = dict(_summary(), pictures={"gradcam": "gradcam.png", "vanilla_saliency": "missing.png"})
+    summary = dataclasses.replace(_summary(), pictures={"gradcam": "gradcam.png", "vanilla_saliency": "missing.png"})
     written = feedback.write_report(tmp_path, SEC02, summary, {"answer_fmaps": 1.5})
     page = written.read_text()
     assert written == tmp_path / "feedback" / "fay" / "sec02" / "report.html"

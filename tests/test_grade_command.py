@@ -6,6 +6,7 @@ import sys
 
 from autograder import catalogue, reports
 from autograder.environment import environment
+from autograder.results import Kind, Note, Outcome, Summary
 from tests.conftest import ROOT
 
 SEC02 = catalogue.get("sec02")
@@ -15,13 +16,13 @@ ASSIGNMENT, EXERCISES = SEC02.name, SEC02.exercises
 def _summary(course, student, points, flags=()):
     path = course / "autograded" / student / ASSIGNMENT / "verification" / "summary.json"
     path.parent.mkdir(parents=True)
-    exercises = {name: {"points": points, "message": ""} for name in EXERCISES}
-    path.write_text(json.dumps({"student": student, "exercises": exercises, "flags": list(flags)}))
+    path.write_text(Summary(student, {name: Outcome(points > 0, points, "") for name in EXERCISES},
+                            flags=list(flags)).to_json())
 
 
 def test_a_run_on_some_students_keeps_the_others_rows(tmp_path):
     # ada was graded by an earlier run; this run (--students bob) graded bob only, whose summary it has just written
-    _summary(tmp_path, "ada", 1.0, ["gradcam: its test cell was missing"])
+    _summary(tmp_path, "ada", 1.0, [Note(Kind.RESTORED, "its test cell was missing", "gradcam")])
     _summary(tmp_path, "bob", 0.0)
     reports.write_csv(tmp_path, SEC02)
     with (tmp_path / "sec02_grades_by_exercise.csv").open() as f:

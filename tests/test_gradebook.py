@@ -3,6 +3,7 @@ nbgrader itself, with scores set as nbgrader's autograde would have set them in 
 import pytest
 
 from autograder import catalogue, gradebook
+from autograder.results import Kind, Note, Outcome, Verdict
 
 SEC02 = catalogue.get("sec02")
 # nbgrader's API warns as it builds a submission, harmlessly (see autograder/gradebook.py, which keeps it off the TA's
@@ -33,10 +34,9 @@ def _course(tmp_path, template, **in_kernel):
 
 
 def _verdict(**outcomes):
-    exercises = {name: {"passed": True, "points": float(points), "message": ""}
-                 for name, points in SEC02.exercises.items()}
+    exercises = {name: Outcome(True, float(points), "") for name, points in SEC02.exercises.items()}
     exercises.update(outcomes)
-    return {"exercises": exercises, "suspicious": [], "tampered": []}
+    return Verdict(exercises)
 
 
 def _score(course, name):
@@ -47,24 +47,42 @@ def _score(course, name):
 
 
 def test_a_partly_right_answer_scores_its_points_unflagged_whatever_its_visible_test_gave(tmp_path, template):
-    partly = {"passed": False, "points": 1.0, "message": "partly right: ...", "failed": {"dilation": "..."}}
+    partly = Outcome(False, 1.0, "partly right: ...", failed={"dilation": "..."})
     for in_kernel in (0, 1):  # its visible test failed, or passed
         course = _course(tmp_path / str(in_kernel), template, receptive_field=in_kernel)
         summary = gradebook.reconcile(course, SEC02, "fay", _verdict(receptive_field=partly), [])
-        assert summary["flags"] == [] and summary["exercises"]["receptive_field"]["points"] == 1.0
+        assert summary.flags == [] and summary.exercises["receptive_field"].points == 1.0
         assert _score(course, "receptive_field") == 1.0 and _score(course, "gradcam") == 3.0
 
 
 def test_a_right_answer_whose_test_cell_gave_less_is_flagged(tmp_path, template):
     course = _course(tmp_path, template, gradcam=0)
     summary = gradebook.reconcile(course, SEC02, "fay", _verdict(), [])
-    assert summary["flags"] == ["gradcam: nbgrader's test cell gave 0, the judge 3"]
+    assert summary.flags == [Note(Kind.TEST_CELL, "nbgrader's test cell gave 0, the judge 3", "gradcam")]
     assert _score(course, "gradcam") == 3.0
 
 
 def test_a_fault_of_the_grader_is_flagged_and_named(tmp_path, template):
     course = _course(tmp_path, template)
-    fault = {"passed": False, "points": 0.0, "message": "not judged yet", "fault": "RuntimeError: ..."}
+    fault = Outcome(False, 0.0, "not judged yet", fault="RuntimeError: ...")
     summary = gradebook.reconcile(course, SEC02, "fay", _verdict(gradcam=fault), [])
-    assert summary["faults"] == ["gradcam"] and any(flag.startswith("gradcam: the grader failed") for flag in
-                                                    summary["flags"])
+    assert summary.faults == ["gradcam"]
+    assert [(flag.kind, flag.exercise) for flag in summary.flags] == [(Kind.FAULT, "gradcam")]
+
+
+def test_a_jobs_template_is_the_courses_assignment_without_its_students(tmp_path, template):
+    """``gradebook.template``: what the course's generate_assignment recorded, copied; no student, no grade."""
+    from nbgrader.api import Gradebook
+
+    course = _course(tmp_path / "course", template)
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "gradebook.db").write_bytes(gradebook.template(course, SEC02))
+    cells = {}
+    for folder in (course, tmp_path / "job"):
+        with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gb:
+            notebook = gb.find_notebook(SEC02.name, SEC02.name)
+            cells[folder.name] = ([(c.name, c.max_score) for c in notebook.grade_cells],
+                                  sorted((c.name, c.checksum) for c in notebook.source_cells),
+                                  len(gb.students), len(gb.find_assignment(SEC02.name).submissions))
+    assert cells["job"][:2] == cells["course"][:2] and len(cells["job"][0]) > len(SEC02.exercises)
+    assert cells["course"][2:] == (1, 1) and cells["job"][2:] == (0, 0)

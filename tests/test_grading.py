@@ -17,6 +17,7 @@ import pytest
 
 import sample_class
 from autograder import catalogue, reports
+from autograder.results import Kind, Summary
 from tests.conftest import ROOT, grade
 
 SEC02 = catalogue.get("sec02")  # the sample class's assignment
@@ -91,21 +92,21 @@ def test_formgrader_sees_flags_reasons_and_every_page(graded_course):
 
 
 def _summary(course, student):
-    return json.loads((course / "autograded" / student / "sec02" / "verification" / "summary.json").read_text())
+    return Summary.load(course / "autograded" / student / "sec02" / "verification" / "summary.json")
 
 
 def test_a_mistake_costs_its_own_points_and_a_dead_kernel_still_has_a_page(graded_course):
     course = graded_course
     # tia's only mistake is upstream: saliency_graphs is judged with correct helpers, and needs no one's look
-    assert "because of prepare_image" in _summary(course, "tia")["exercises"]["saliency_graphs"]["message"]
+    assert "because of prepare_image" in _summary(course, "tia").exercises["saliency_graphs"].message
     # vic's kernel died twice: graded from his records, flagged, his page in formgrader is his cells, unexecuted
-    assert any(flag.startswith("Kernel died") for flag in _summary(course, "vic")["flags"])
+    assert Kind.KERNEL_DIED in [flag.kind for flag in _summary(course, "vic").flags]
     page = nbformat.read(course / "autograded" / "vic" / "sec02" / "sec02.ipynb", as_version=4)
     assert "The kernel died while this notebook ran" in page.cells[1].source  # under the reasons for review
     assert any("sleepers" in cell.source for cell in page.cells), "his own cells"
     assert not [cell for cell in page.cells if cell.cell_type == "code" and cell.outputs]
     # kim's kernel was killed once from outside (tests/conftest.py): the second try graded her, nothing to review
-    assert _summary(course, "kim")["flags"] == []
+    assert _summary(course, "kim").flags == []
 
 
 def test_answers_are_recorded_in_full_float32_in_the_graded_kernel(graded_course):
@@ -115,7 +116,8 @@ def test_answers_are_recorded_in_full_float32_in_the_graded_kernel(graded_course
 
 
 def test_each_cheat_and_hunt_is_flagged_for_what_it_did(graded_course):
-    flags = {student: _summary(graded_course, student)["flags"] for student in ("sam", "fin", "xia")}
+    flags = {student: [str(flag) for flag in _summary(graded_course, student).flags]
+             for student in ("sam", "fin", "xia")}
     assert "notebook imports from autograder" in flags["sam"]
     assert "notebook names the folder of the grader's records" in flags["fin"]
     assert "notebook looks through the folders above it (.parents)" in flags["xia"]
