@@ -14,8 +14,8 @@ changed (``job.py``: nbgrader's autograde with the kernel in a sandbox, where th
 the answers, then the judge outside the kernel), in parallel (``workers.py``), the fullest notebooks first,
 and write each result into the gradebook as it arrives (``gradebook.py``; this process is its only writer),
 with the judge's verdict as the score; export the grades to ``grades.csv`` and
-``<assignment>_grades_by_exercise.csv`` (``reports.py``), write each student's feedback to
-``feedback/<student>/<assignment>/report.html`` (``feedback.py``), and print a table of the class. With no
+``<assignment>_grades_by_exercise.csv`` (``reports.py``), write each student's feedback where nbgrader's
+``release_feedback`` finds it (``feedback.py``), and print a table of the class. With no
 ``--assignment``, each assignment of the course in turn.
 
 A student is done once ``autograded/<student>/<assignment>/verification/summary.json`` records their graded
@@ -283,8 +283,8 @@ def main(argv=None):
             for assignment, summaries in graded.items():
                 for summary in summaries:
                     if summary.error is None:
-                        manual = gradebook.manual_scores(course, assignment, summary.student)
-                        feedback.write_report(course, assignment, summary, manual)
+                        staff = gradebook.staff_marks(course, assignment, summary.student)
+                        feedback.write_report(course, assignment, summary, staff)
                 reports.print_table(assignment, summaries)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)

@@ -16,7 +16,7 @@ from autograder import ROOT, InfrastructureError, paths
 from autograder.catalogue import test_cell
 from autograder.environment import nbgrader_step
 from autograder.exercises import marked
-from autograder.results import Kind, NbgraderScores, Note, Summary
+from autograder.results import Kind, NbgraderScores, Note, StaffMarks, Summary
 
 # nbgrader's Gradebook.update_or_create_submission builds a submission's notebooks, grades and comments before it
 # adds them to its session, and SQLAlchemy warns at each step ("SAWarning: Object of type <SubmittedNotebook> not
@@ -191,19 +191,23 @@ def comments(assignment, exercises, flags):
     return {cell: " ".join(lines) for cell, lines in texts.items()}
 
 
-def manual_scores(course, assignment, student):
-    """{question: score or None} of the free-response answers (None: not graded yet)."""
+def staff_marks(course, assignment, student):
+    """The free-response answers' scores (None: not graded yet) and the staff's comments (``StaffMarks``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    scores = {}
+    marks = StaffMarks()
     with Gradebook(paths.gradebook_url(course)) as gb:
         for name in assignment.questions:
             try:
                 grade = gb.find_grade(name, assignment.name, assignment.name, student)
-                scores[name] = grade.score if not grade.needs_manual_grade else None
+                marks.scores[name] = grade.score if not grade.needs_manual_grade else None
             except MissingEntry:
-                scores[name] = None
-    return scores
+                marks.scores[name] = None
+        with contextlib.suppress(MissingEntry):
+            for comment in gb.find_submission_notebook(assignment.name, assignment.name, student).comments:
+                if comment.manual_comment:
+                    marks.comments[comment.name] = comment.manual_comment
+    return marks
 
 
 def scores(course, assignment, student):

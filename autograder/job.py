@@ -152,10 +152,13 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
     timed = {exercise for exercise, _ in stopped}
     notes += [Note(Kind.STOPPED, text, name) for name, text in verdict.stopped if name not in timed]
-    kept = [name for name in (notebook_name, "timestamp.txt") if (autograded / name).exists()]
+    kept = {name: (autograded / name).read_bytes() for name in (notebook_name, "timestamp.txt")
+            if (autograded / name).exists()}
+    if paths.SECRET in files:  # the key of a submission through nbgrader's exchange: its feedback is released under it
+        kept[paths.SECRET] = files[paths.SECRET]
     return Graded(student=STUDENT, submission="", nbgrader=gradebook.scores(course, assignment, STUDENT),
                   verdict=verdict, notes=notes, seconds=seconds, stopped=[text for _, text in stopped],
-                  pictures=pictures, files={name: (autograded / name).read_bytes() for name in kept})
+                  pictures=pictures, files=kept)
 
 
 def restored(path, assignment):

@@ -4,13 +4,18 @@ there, and for the URL of its gradebook.
     submitted/<student>/<assignment>/       what the student handed in (collect.py puts it there)
     autograded/<student>/<assignment>/      the graded notebook, as formgrader shows it, and verification/ beside it:
         verification/                       the judge's verdict, its map pictures and the student's summary.json
-    feedback/<student>/<assignment>/        the student's feedback page, report.html
+    feedback/<student>/<assignment>/        the student's feedback page, <notebook>.html, with the graded submission's
+                                            timestamp.txt and submission_secret.txt: nbgrader's release_feedback
+                                            releases it, the student's fetch_feedback finds it
     <assignment>_grades_by_exercise.csv     every graded student's points, exercise by exercise
 
 Every function takes the course folder and an assignment (``catalogue.Assignment``).
 """
 import os
 import pathlib
+
+# What nbgrader's submit writes beside a notebook handed in through the exchange: the key its feedback is found by
+SECRET = "submission_secret.txt"
 
 
 def submissions(course):
@@ -37,7 +42,9 @@ def summary(course, assignment, student):
 
 
 def feedback(course, assignment, student):
-    return pathlib.Path(course) / "feedback" / student / assignment.name / "report.html"
+    """The student's feedback page, where and as nbgrader's generate_feedback would write it."""
+    page = pathlib.PurePath(assignment.notebook).with_suffix(".html").name
+    return pathlib.Path(course) / "feedback" / student / assignment.name / page
 
 
 def grades_by_exercise(course, assignment):

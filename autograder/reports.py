@@ -3,7 +3,7 @@ the mark that a submission is done): each assignment's ``<assignment>_grades_by_
 printed at the end. The HTML feedback is ``feedback.py``'s."""
 import csv
 
-from autograder import paths
+from autograder import InfrastructureError, paths
 from autograder.results import Summary
 
 
@@ -25,7 +25,7 @@ def write_csv(course, assignment):
     """The assignment's grades by exercise, from every student's last summary: a run that graded some students
     (--students) keeps the others' rows."""
     everyone = sorted(course.glob(str(paths.summary(course, assignment, "*").relative_to(course))))
-    summaries = [Summary.load(path) for path in everyone]
+    summaries = [_summary(path) for path in everyone]
     with paths.grades_by_exercise(course, assignment).open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", *assignment.exercises, "autograded", "flagged"])
@@ -33,6 +33,14 @@ def write_csv(course, assignment):
             points = [s.exercises[name].points for name in assignment.exercises]
             writer.writerow([spreadsheet_safe(s.student), *(f"{p:g}" for p in points), f"{sum(points):g}",
                              "yes" if s.flags else ""])
+
+
+def _summary(path):
+    try:
+        return Summary.load(path)
+    except (ValueError, KeyError, TypeError) as err:
+        raise InfrastructureError(f"{path} is not a summary this grader reads ({type(err).__name__}: {err}); grade "
+                                  "its student again (--students ID --force)") from None
 
 
 def heading(name, width=9):

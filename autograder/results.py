@@ -97,7 +97,14 @@ class Graded:
     seconds: dict  # {"autograde": s, "judge": s}
     stopped: list  # [text] of the cells stopped for time, for the feedback
     pictures: dict  # {file name: PNG bytes} of the verdict's pictures
-    files: dict  # {file name: bytes} of the graded notebook and nbgrader's timestamp.txt
+    files: dict  # {file name: bytes}: the graded notebook, nbgrader's timestamp.txt, the submission's secret
+
+
+@dataclasses.dataclass
+class StaffMarks:
+    """What the course staff gave a submission in formgrader, for the student's feedback."""
+    scores: dict = dataclasses.field(default_factory=dict)  # {question: points, or None while not graded}
+    comments: dict = dataclasses.field(default_factory=dict)  # {cell: the staff's comment on it}
 
 
 @dataclasses.dataclass

@@ -397,13 +397,19 @@ NAMES = {
 
 
 def write_roster(path, students=CLASS):
-    """The roster of ``students`` as a CSV of nbgrader's columns: id, first_name, last_name, email."""
+    """The roster of ``students`` as a CSV of nbgrader's columns: id, first_name, last_name, email, and lms_user_id
+    (how the course's LMS knows them: its SIS id, for the grade files of autograder/export.py)."""
     with pathlib.Path(path).open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["id", "first_name", "last_name", "email"])
+        writer.writerow(["id", "first_name", "last_name", "email", "lms_user_id"])
         for student_id in dict.fromkeys(student.id for student in students):  # once each, in order
             first, last = NAMES[student_id].split(" ", 1)
-            writer.writerow([student_id, first, last, f"{student_id}@students.example.edu"])
+            writer.writerow([student_id, first, last, f"{student_id}@students.example.edu", lms_id(student_id)])
+
+
+def lms_id(student_id):
+    """The sample class's LMS ids: one per name, in the order of ``NAMES``."""
+    return f"S{2026000 + list(NAMES).index(student_id)}"
 
 
 def new_course(folder):

@@ -79,7 +79,7 @@ def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_ar
     assert [flag for flag in summary.flags if flag.kind is Kind.STOPPED and said in flag.text], summary.flags
     top = "".join(graded["cells"][0]["source"])  # what formgrader shows above his notebook
     assert top.startswith("**Flagged for review by the grader.**") and said in top, top
-    page = (course / "feedback" / "mo" / "sec02" / "report.html").read_text()
+    page = (course / "feedback" / "mo" / "sec02" / "sec02.html").read_text()
     assert "Cells stopped for time" in page and said.replace("'", "&#x27;") in page
     from nbgrader.api import Gradebook
 

@@ -356,6 +356,29 @@ def test_release_notebook_opens_without_unsaved_changes(browser, jupyter_server,
     assert not is_dirty(browser), "the tab shows unsaved changes right after opening"
 
 
+@pytest.mark.slow
+def test_student_opens_the_fetched_feedback_in_jupyterlab(browser, jupyter_server, shot, tmp_path, graded_course):
+    """fay's feedback page (graded with the class, maps and all), where ``nbgrader fetch_feedback`` puts it in the
+    student's folder (tests/test_exchange.py fetches one), opened in JupyterLab: its text shows, every picture
+    loads, the console stays clean."""
+    fetched = tmp_path / "fay" / "sec02" / "feedback" / "2026-12-01 09:00:00.000000 UTC"
+    fetched.mkdir(parents=True)
+    shutil.copy(graded_course / "feedback" / "fay" / "sec02" / "sec02.html", fetched)
+    server = jupyter_server(tmp_path / "fay")
+    browser.get(server.page(f"lab/tree/sec02/feedback/{fetched.name}/sec02.html"))
+    frame = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-HTMLViewer iframe"), 120,
+                 "JupyterLab did not open the page")[0]
+    browser.switch_to.frame(frame)
+    wait(browser, lambda d: "Feedback for fay" in text_of(d), 30, "the page's text did not show")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    loaded = [browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
+              for image in images]
+    browser.switch_to.default_content()
+    shot(browser, "feedback")
+    assert len(images) == 3 and all(loaded), loaded  # her vanilla saliency, Grad-CAM and SmoothGrad maps
+    assert not severe(browser), severe(browser)
+
+
 # -------------------------------------------------------------------------------------------------------- the TA
 
 def log_in(driver, server):

@@ -8,6 +8,7 @@ from autograder import budgets, workers
 from autograder import catalogue
 from autograder.grade import _workers
 from autograder.gradebook import comments
+from autograder.results import Kind, Note, Outcome
 
 SEC02 = catalogue.get("sec02")  # the sample class's assignment
 EXERCISES = SEC02.exercises
@@ -117,10 +118,11 @@ def test_workers_option_takes_a_number_or_auto():
 
 
 def test_formgrader_shows_a_stopped_cell_with_its_exercise_or_else_in_the_first_comment_box():
-    exercises = {name: {"points": 0.0, "message": ""} for name in EXERCISES}
-    loop = "the cell that starts 'while True:' was stopped after 30 s, its time limit: ..."
-    stalled = "gradcam: the cell test_gradcam was stopped after 20 s, its time limit: ..."
+    exercises = {name: Outcome(False, 0.0, "") for name in EXERCISES}
+    loop = Note(Kind.STOPPED, "the cell that starts 'while True:' was stopped after 30 s, its time limit: ...")
+    stalled = Note(Kind.STOPPED, "the cell test_gradcam was stopped after 20 s, its time limit: ...", "gradcam")
     boxes = comments(SEC02, exercises, [loop, stalled])
+    loop, stalled = str(loop), str(stalled)
     first = SOLUTION_CELL[next(iter(EXERCISES))]
     assert f"Review: {loop}" in boxes[first] and f"Review: {stalled}" in boxes[SOLUTION_CELL["gradcam"]]
     assert sum(loop in text for text in boxes.values()) == 1 and stalled not in boxes[first]

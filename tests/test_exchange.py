@@ -2,9 +2,11 @@
 
 The TA releases the assignments into the exchange that ``nbgrader_config.py`` names (a folder of the course:
 no root, no /usr/local/share); a student fetches them, fills one in and submits it; the TA collects it into
-submitted/ and grades it with the main command, importing the roster on the way. The one handed in is the
-warm-up, which grades in seconds: the flow is nbgrader's and the batch's, the same for every assignment, and
-Section 2's notebooks are graded by tests/test_grading.py.
+submitted/ and grades it with the main command, importing the roster on the way; the TA releases the feedback
+(``nbgrader release_feedback``) and the student fetches it (``nbgrader fetch_feedback``); once the free answer is
+graded and commented in the gradebook, the main command and a second release bring the student the update. The one
+handed in is the warm-up, which grades in seconds: the flow is nbgrader's and the batch's, the same for every
+assignment, and Section 2's notebooks are graded by tests/test_grading.py.
 """
 import csv
 
@@ -58,4 +60,35 @@ def test_release_fetch_submit_collect_grade(tmp_path):
         (row,) = list(csv.DictReader(f))
     assert (row["student_id"], row["assignment"]) == ("ada", WARMUP.name)
     assert (row["first_name"], row["last_name"]) == ("Ada", "Okafor")
-    assert float(sample_class.grades(course, WARMUP.name)["ada"]["autograded"]) == sum(WARMUP.exercises.values())
+    full = sum(WARMUP.exercises.values())
+    assert float(sample_class.grades(course, WARMUP.name)["ada"]["autograded"]) == full
+
+    # the end of the grading day: the TA releases every student's feedback, the student fetches hers
+    nbgrader(course, "release_feedback", WARMUP.name)
+    page = _fetched_feedback(home, student)
+    assert "Feedback for ada" in page and f"<b>{full:g} / {full}</b>" in page
+    assert "to be graded by the course staff" in page
+
+    # the free answer graded and commented in formgrader (here through nbgrader's API, as formgrader writes them);
+    # the main command writes the pages again, a second release brings the update
+    from nbgrader.api import Gradebook
+
+    (question,) = WARMUP.questions
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        graded = gb.find_grade(question, WARMUP.name, WARMUP.name, "ada")
+        graded.manual_score, graded.needs_manual_grade = 1, False  # as formgrader's grade API sets them
+        gb.find_comment(question, WARMUP.name, WARMUP.name, "ada").manual_comment = "Right: 126 x 126 x 9 <b>."
+        gb.db.commit()
+    again = grade(course, "--submissions", str(course / "submitted"))
+    assert again.returncode == 0 and "graded:" not in again.stdout, again.stdout[-3000:] + again.stderr[-3000:]
+    nbgrader(course, "release_feedback", WARMUP.name)
+    page = _fetched_feedback(home, student)
+    assert "to be graded by the course staff" not in page and "1 / 1" in page
+    assert "Right: 126 x 126 x 9 &lt;b&gt;." in page, "the TA's comment, as text"
+
+
+def _fetched_feedback(home, student):
+    """The feedback page ``nbgrader fetch_feedback`` brings the student (into <assignment>/feedback/<timestamp>/)."""
+    nbgrader(home, "fetch_feedback", WARMUP.name, "--student=ada", *student)
+    (page,) = (home / WARMUP.name / "feedback").glob(f"*/{WARMUP.notebook.removesuffix('.ipynb')}.html")
+    return page.read_text()

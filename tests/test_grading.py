@@ -17,6 +17,7 @@ import pytest
 
 import sample_class
 from autograder import catalogue, reports
+from autograder.environment import run_nbgrader
 from autograder.results import Kind, Summary
 from tests.conftest import ROOT, grade
 
@@ -41,7 +42,7 @@ def test_the_second_assignment_is_graded_by_the_same_command(graded_course, stud
     row = sample_class.grades(course, "conv_warmup")[student]
     expected = sample_class.expected(course, student, "conv_warmup")
     assert sample_class.as_expected(row, expected), f"{expected['about']}: {row}"
-    page = (course / "feedback" / student / "conv_warmup" / "report.html").read_text()
+    page = (course / "feedback" / student / "conv_warmup" / "conv_warmup.html").read_text()
     assert "Warm-up: convolution and pooling by hand" in page and "Your maps" not in page
 
 
@@ -61,6 +62,43 @@ def test_gradebook_holds_the_same_scores(graded_course):
     assert sorted(reports.as_given(r["student_id"]) for r in exported) == sorted(rows), "one row per student"
     assert {reports.as_given(r["student_id"]): f"{r['first_name']} {r['last_name']}" for r in exported} == \
         sample_class.NAMES
+
+
+@pytest.mark.parametrize("lms", ["Canvas", "Moodle"])
+def test_the_lms_file_holds_each_students_score_as_the_gradebook_does(graded_course, tmp_path, lms):
+    """``nbgrader export --exporter autograder.export.CanvasExport`` (or ``MoodleExport``), read back as that LMS
+    documents its import file: every student of the roster, named by their LMS id, with each assignment's score."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course, path = graded_course, tmp_path / f"{lms}.csv"
+    done = run_nbgrader("export", f"--exporter=autograder.export.{lms}Export", "--to", str(path), cwd=course,
+                        timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "free answers not graded yet, counted as 0 until they are: -x (answer_fmaps" in done.stderr
+    assert "no LMS id" not in done.stderr, "everyone is on the roster"
+    want, possible = {}, {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            possible[assignment.name] = assignment.max_score
+            for student in gb.students:
+                try:
+                    score = gb.find_submission(assignment.name, student.id).score
+                except MissingEntry:
+                    score = 0.0  # the stated rule: no submission, 0
+                want[student.lms_user_id, assignment.name] = score
+    with path.open(newline="") as f:
+        rows = [[reports.as_given(value) for value in row] for row in csv.reader(f)]
+    header = rows.pop(0)
+    if lms == "Canvas":  # identity columns, then assignments; a "Points Possible" row under the header
+        assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+        points = rows.pop(0)
+        assert points[0] == "Points Possible" and dict(zip(header[5:], map(float, points[5:]))) == possible
+        identity, first = header.index("SIS User ID"), 5
+    else:  # an identity column mapped to the users' ID number, their e-mail, then one column per grade item
+        assert header[:2] == ["ID number", "Email address"]
+        identity, first = 0, 2
+    got = {(row[identity], name): float(value) for row in rows for name, value in zip(header[first:], row[first:])}
+    assert got == want and len(rows) == len(sample_class.NAMES)
 
 
 def test_formgrader_sees_flags_reasons_and_every_page(graded_course):
@@ -130,10 +168,10 @@ def test_feedback_shows_maps_and_no_hidden_test(graded_course):
                     ROOT / "solutions" / "sec02.py"]
     hidden = [line.strip() for path in grading_code for line in path.read_text().splitlines() if len(line.strip()) > 30]
     for student in sample_class.grades(course):
-        page = (course / "feedback" / student / "sec02" / "report.html").read_text()
+        page = (course / "feedback" / student / "sec02" / "sec02.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in page and "hidden.check" not in page and "solutions" not in page
         assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
-    fay = (course / "feedback" / "fay" / "sec02" / "report.html").read_text()
+    fay = (course / "feedback" / "fay" / "sec02" / "sec02.html").read_text()
     assert "data:image/png;base64," in fay and "values outside [0, 1]" not in fay
     # her transposed maps fail the judge and her visible test: the page says what each said
     assert "get_feature_maps" in fay and "expected (63, 63, 16), got (16, 63, 63)" in fay
