@@ -38,6 +38,15 @@ c.Autograde.sanitize_preprocessors = ["nbgrader.preprocessors.ClearOutput", "nbg
 # `nbgrader export` (grades.csv) quotes its fields and starts no spreadsheet formula (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.CsvExport"
 
+# Late work (autograder/late.py): each assignment's due date, and the points a late submission loses, applied by
+# nbgrader's autograde and by the batch to the judge's score. A submission's lateness is its timestamp.txt (nbgrader's
+# submit writes it) after the due date; one with no timestamp is never late. The batch writes the due dates into the
+# gradebook; change one and grade again with --force.
+c.AssignLatePenalties.plugin_class = "autograder.late.LateRule"
+c.LateRule.due = {"conv_warmup": "2026-12-04 17:00:00 UTC", "sec02": "2026-12-18 17:00:00 UTC"}
+c.LateRule.points_per_hour = 1.0
+c.LateRule.max_points = 5.0
+
 # Each cell's time limit. The batch (autograder/job.py) names a table of limits in GRADER_CELL_BUDGETS: each
 # cell gets 10 times the reference notebook's time for it on the grading machine, at least 20 s, and a cell
 # the student added the limit of the reference's slowest cell (autograder/budgets.py), so an endless loop is

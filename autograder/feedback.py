@@ -18,6 +18,7 @@ import secrets
 
 from autograder import paths
 from autograder.exercises import marked
+from autograder.late import hours_and_minutes
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
@@ -28,9 +29,9 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 """
 
 
-def render(assignment, summary, staff, pictures=None):
-    """The HTML page of one student's ``Summary``, what the staff gave it (``StaffMarks``) and its map pictures
-    ({exercise: path of its picture})."""
+def render(assignment, summary, staff, pictures=None, late_rule=None):
+    """The HTML page of one student's ``Summary``, what the staff gave it (``StaffMarks``), its map pictures
+    ({exercise: path of its picture}) and the course's ``late_rule`` (``late.LateRule``)."""
     rows = []
     for name, outcome in summary.exercises.items():
         full = assignment.exercises[name]
@@ -53,6 +54,7 @@ def render(assignment, summary, staff, pictures=None):
 <p>Autograded exercises: <b>{summary.total:g} / {sum(assignment.exercises.values())}</b>. The free-response answers
 ({sum(points for points, _ in assignment.questions.values())} points) are graded by the course staff.</p>
 <table><tr><th>exercise</th><th>points</th><th>what the grader found</th></tr>{"".join(rows)}</table>
+{_late(summary, late_rule)}
 {_stopped(summary.stopped)}
 {_maps(assignment, pictures)}
 </body></html>
@@ -67,6 +69,15 @@ def _rubric(assignment, name, outcome):
                     f'{check.points:g}{html.escape(f" ({why})" if why else "")}</li>'
                     for check, earned, why in marked(assignment.rubric(name), outcome.failed))
     return f'<ul class="rubric">{items}</ul>'
+
+
+def _late(summary, rule):
+    """What lateness cost, if any."""
+    if not summary.seconds_late:
+        return ""
+    how = html.escape(str(rule) if rule else "the course's rule")
+    return (f'<p class="bad">Handed in {hours_and_minutes(summary.seconds_late)} after the due date: '
+            f"{summary.late_penalty:g} points off ({how}).</p>")
 
 
 def _comment(staff, cell):
@@ -100,14 +111,15 @@ def _embedded(path):
     return f'<img alt="maps" src="data:image/png;base64,{data}">'
 
 
-def write_report(course, assignment, summary, staff):
-    """The feedback page of a student's ``Summary``, with the map pictures the batch kept and what the staff gave it
-    (``StaffMarks``), into the course, with the graded submission's timestamp and key beside it."""
+def write_report(course, assignment, summary, staff, late_rule=None):
+    """The feedback page of a student's ``Summary``, with the map pictures the batch kept, what the staff gave it
+    (``StaffMarks``) and the course's ``late_rule``, into the course, with the graded submission's timestamp and key
+    beside it."""
     checked = paths.verification(course, assignment, summary.student)
     pictures = {name: checked / file for name, file in summary.pictures.items() if (checked / file).exists()}
     out = paths.feedback(course, assignment, summary.student)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(assignment, summary, staff, pictures))
+    out.write_text(render(assignment, summary, staff, pictures, late_rule))
     graded, folder = checked.parent, out.parent
     for name, made in (("timestamp.txt", _now), (paths.SECRET, lambda: _kept_or_new_secret(folder / paths.SECRET))):
         (folder / name).write_text((graded / name).read_text() if (graded / name).exists() else made())

@@ -36,7 +36,8 @@ import shutil
 import subprocess
 import sys
 
-from autograder import ROOT, InfrastructureError, catalogue, collect, feedback, gradebook, paths, reports, sandbox, workers
+from autograder import (ROOT, InfrastructureError, catalogue, collect, feedback, gradebook, late, paths, reports,
+                        sandbox, workers)
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import HeadedBy, SafeForBrowser, review_note, transform
@@ -105,15 +106,16 @@ def fullest_first(jobs, assignment):
     return sorted(jobs, key=answered, reverse=True)  # stable: equals keep their order
 
 
-def write_graded(course, assignment, graded, notes):
+def write_graded(course, assignment, graded, notes, late_rule=None):
     """Write one ``Graded`` submission into the course, with the ``notes`` of its collection; return its ``Summary``.
 
     In order: nbgrader's scores into the course's gradebook; the graded notebook and the judge's files beside it;
-    the verdict made the score (``gradebook.reconcile``); formgrader's page of it; the summary, the done mark, last.
+    the verdict made the score, less the ``late_rule``'s penalty (``gradebook.reconcile``); formgrader's page of it;
+    the summary, the done mark, last.
     """
     gradebook.copy_scores(course, assignment, graded.student, graded.nbgrader)
     write_files(course, assignment, graded)
-    summary = gradebook.reconcile(course, assignment, graded.student, graded.verdict, notes + graded.notes)
+    summary = gradebook.reconcile(course, assignment, graded.student, graded.verdict, notes + graded.notes, late_rule)
     notebook = paths.autograded(course, assignment, graded.student) / assignment.notebook
     if notebook.exists():  # what formgrader shows the TA
         flagged = [HeadedBy(review_note(summary.flags))] if summary.flags else []
@@ -152,10 +154,12 @@ def write_not_graded(course, assignment, student, error):
     return summary
 
 
-def grade_class(course, assignment, students, force=False, workers_count=1, scheduler=None, **options):
+def grade_class(course, assignment, students, force=False, workers_count=1, scheduler=None, late_rule=None,
+                **options):
     """Grade every student whose submission of ``assignment`` is new or changed; return everyone's summary, by name.
 
-    ``students``: {student: notes of the collection} (``collect.py``), which flag that student's submission.
+    ``students``: {student: notes of the collection} (``collect.py``), which flag that student's submission;
+    ``late_rule``: the course's (``late.LateRule``).
     """
     summaries = {}
     todo = []
@@ -181,7 +185,7 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
     runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
     progress = workers.Progress(len(jobs))
     for student, graded, error in runs:
-        summaries[student] = (write_graded(course, assignment, graded, notes[student]) if error is None
+        summaries[student] = (write_graded(course, assignment, graded, notes[student], late_rule) if error is None
                               else write_not_graded(course, assignment, student, error))
         print(f"{'graded' if error is None else 'error'}: {student}", flush=True)
         progress.update(failed=error is not None)
@@ -269,13 +273,14 @@ def main(argv=None):
         with batch_lock(course):
             if args.roster:
                 collect.import_roster(course, args.roster)
-            graded = {}
+            graded, late_rule = {}, late.rule(course)
             for assignment in to_grade:
                 nbgrader_step(course, "generate_assignment", assignment.name, "--force")
+                gradebook.set_due_date(course, assignment, late_rule)
                 students = collect_students(course, assignment, args)
                 print(f"{assignment.name}: {len(students)} submissions", flush=True)
                 summaries = grade_class(course, assignment, students, force=args.force, workers_count=args.workers,
-                                        scheduler=args.scheduler, sandboxed=not args.no_sandbox,
+                                        scheduler=args.scheduler, late_rule=late_rule, sandboxed=not args.no_sandbox,
                                         limits={"memory_mb": args.memory_mb}, timeout=args.notebook_timeout)
                 graded[assignment] = [summaries[s] for s in sorted(summaries)]
                 reports.write_csv(course, assignment)
@@ -284,7 +289,7 @@ def main(argv=None):
                 for summary in summaries:
                     if summary.error is None:
                         staff = gradebook.staff_marks(course, assignment, summary.student)
-                        feedback.write_report(course, assignment, summary, staff)
+                        feedback.write_report(course, assignment, summary, staff, late_rule)
                 reports.print_table(assignment, summaries)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)

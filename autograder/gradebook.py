@@ -121,9 +121,20 @@ def copy_scores(course, assignment, student, scores):
         gb.db.commit()
 
 
-def reconcile(course, assignment, student, verdict, notes):
-    """Make the ``Verdict`` outside the kernel the score in the gradebook; flag what a person should look at (the
-    ``notes`` of the grading, and the verdict's own). Returns the student's ``Summary``.
+def set_due_date(course, assignment, rule):
+    """The assignment's due date, as the course's late rule (``late.LateRule``) states it, into the gradebook; an
+    assignment it does not name keeps the one it has (set in formgrader, or none)."""
+    from nbgrader.api import Gradebook
+
+    if assignment.name in rule.due:
+        with Gradebook(paths.gradebook_url(course)) as gb:
+            gb.update_or_create_assignment(assignment.name, duedate=rule.due[assignment.name])
+
+
+def reconcile(course, assignment, student, verdict, notes, rule=None):
+    """Make the ``Verdict`` outside the kernel the score in the gradebook, less the late penalty of the course's
+    ``rule`` (``late.LateRule``); flag what a person should look at (the ``notes`` of the grading, and the verdict's
+    own). Returns the student's ``Summary``.
 
     In the sandboxed kernel the hidden test cells only record the answers (``autograder/hidden.py``), so
     nbgrader's score is above the verdict whenever a hidden check catches a mistake: that is ordinary; so is one
@@ -168,7 +179,25 @@ def reconcile(course, assignment, student, verdict, notes):
             with contextlib.suppress(MissingEntry):
                 gb.find_comment(cell, notebook, assignment.name, student).auto_comment = text
         gb.db.commit()
-    return Summary(student, exercises, flags, pictures=verdict.pictures)
+        late, penalty = _late_penalty(gb, assignment, student, rule)
+    return Summary(student, exercises, flags, pictures=verdict.pictures, seconds_late=late, late_penalty=penalty)
+
+
+def _late_penalty(gb, assignment, student, rule):
+    """(seconds late, points off) of the submission, its penalty set on its notebook, from the scores now in the
+    gradebook (the judge's): nbgrader's autograde set it from the scores in the kernel."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gb.find_submission(assignment.name, student)
+        notebook = gb.find_submission_notebook(assignment.name, assignment.name, student)
+    except MissingEntry:
+        return 0.0, 0.0
+    late = submission.total_seconds_late
+    penalty = rule.late_submission_penalty(student, notebook.score, late) if rule and late > 0 else 0.0
+    notebook.late_submission_penalty = penalty or None
+    gb.db.commit()
+    return late, penalty
 
 
 def comments(assignment, exercises, flags):

@@ -4,6 +4,7 @@ printed at the end. The HTML feedback is ``feedback.py``'s."""
 import csv
 
 from autograder import InfrastructureError, paths
+from autograder.late import hours_and_minutes
 from autograder.results import Summary
 
 
@@ -28,11 +29,11 @@ def write_csv(course, assignment):
     summaries = [_summary(path) for path in everyone]
     with paths.grades_by_exercise(course, assignment).open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", *assignment.exercises, "autograded", "flagged"])
+        writer.writerow(["student", *assignment.exercises, "autograded", "late_penalty", "flagged"])
         for s in summaries:
             points = [s.exercises[name].points for name in assignment.exercises]
             writer.writerow([spreadsheet_safe(s.student), *(f"{p:g}" for p in points), f"{sum(points):g}",
-                             "yes" if s.flags else ""])
+                             f"{s.late_penalty:g}", "yes" if s.flags else ""])
 
 
 def _summary(path):
@@ -58,16 +59,19 @@ def print_table(assignment, summaries):
     exercises, questions = assignment.exercises, assignment.questions
     short = {name: heading(name) for name in exercises}
     print(f"{assignment.name}: {assignment.title}")
-    header = f"{'student':8s} " + " ".join(f"{short[n]:>9s}" for n in exercises) + f" {'total':>6s}  review"
+    header = " ".join([f"{'student':8s}", *(f"{short[n]:>9s}" for n in exercises), f"{'total':>6s}", "late", " review"])
     print(header)
     print("-" * len(header))
     for s in summaries:
         points = [s.exercises[n].points for n in exercises]
         cells = " ".join(f"{p:>4g}/{exercises[n]:<4d}" for p, n in zip(points, exercises))
-        print(f"{s.student:8s} {cells} {sum(points):>3g}/{sum(exercises.values())}  {'FLAG' if s.flags else ''}")
+        late, flag = f"-{s.late_penalty:g}" if s.late_penalty else "", "FLAG" if s.flags else ""
+        print(f"{s.student:8s} {cells} {sum(points):>3g}/{sum(exercises.values())} {late:>4s}  {flag}")
     manual = sum(points for points, _ in questions.values())
     print(f"\n{len(summaries)} students; free-response answers ({len(questions)} questions, {manual} points) are "
           "graded in formgrader.")
     for s in summaries:
+        if s.seconds_late:
+            print(f"  late {s.student}: {hours_and_minutes(s.seconds_late)} after the due date, -{s.late_penalty:g}")
         for flag in s.flags:
             print(f"  review {s.student}: {flag}")

@@ -117,6 +117,8 @@ class Summary:
     stopped: list = dataclasses.field(default_factory=list)
     submission: str | None = None
     seconds: dict = dataclasses.field(default_factory=dict)
+    seconds_late: float = 0.0  # after the due date (late.py)
+    late_penalty: float = 0.0  # the points it lost for it
     error: str | None = None  # the machinery could not grade it: nothing is counted
 
     @property
@@ -126,6 +128,7 @@ class Summary:
 
     @property
     def total(self):
+        """The autograded points, before any late penalty."""
         return sum(outcome.points for outcome in self.exercises.values())
 
     def to_json(self):

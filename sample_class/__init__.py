@@ -12,6 +12,7 @@ each autograded exercise must get, and whether the grader must flag the submissi
 import ast
 import copy
 import csv
+import datetime
 import inspect
 import json
 import pathlib
@@ -23,7 +24,7 @@ import nbformat
 # The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
 import cnnlab  # noqa: F401
-from autograder import ROOT, catalogue, paths, reports
+from autograder import ROOT, catalogue, late, paths, reports
 from sample_class import answers, conv_warmup_answers, styles
 from tools.build import solution_cells
 
@@ -44,6 +45,8 @@ class Student:
     links: dict = field(default_factory=dict)  # symbolic links handed in beside the notebook: name -> what it points to
     flagged: bool = False  # whether the grader must flag the submission for review
     assignment: str = "sec02"  # the assignment handed in
+    handed_in: datetime.timedelta = None  # when, from the assignment's due date (its timestamp.txt); None: no timestamp
+    late_penalty: float = 0  # the points the course's late rule takes off (nbgrader_config.py)
 
     def expected(self):
         points, assignment = {}, catalogue.get(self.assignment)
@@ -57,7 +60,7 @@ class Student:
                 points[name] = left_by(assignment, name, answer)
             else:
                 points[name] = full
-        return {"points": points, "flagged": self.flagged, "about": self.about}
+        return {"points": points, "flagged": self.flagged, "late_penalty": self.late_penalty, "about": self.about}
 
 
 FILTER_ORDER = ANSWER_KEY["filter_order"]
@@ -381,6 +384,11 @@ WARMUP = [
                      "max_pool2d": _W.max_pool2d_stride_one}, assignment="conv_warmup"),
     Student("gil", "one mistake: \"same\" padding's odd pixel at the top and left",
             answers={"conv2d": _W.conv2d_padding_top_left}, assignment="conv_warmup"),
+    # Late work, by the course's rule in nbgrader_config.py: 1 point off for each hour begun after the due date
+    Student("cleo", "the reference solutions, handed in a minute before the due date: not late",
+            handed_in=-datetime.timedelta(minutes=1), assignment="conv_warmup"),
+    Student("zed", "the reference solutions, handed in 2 h 15 min after the due date: 3 hours begun, 3 points off",
+            handed_in=datetime.timedelta(hours=2, minutes=15), late_penalty=3, assignment="conv_warmup"),
 ]
 
 
@@ -441,9 +449,19 @@ def write(course_root, students=CLASS + WARMUP):
         for name, target in student.links.items():
             (folder / name).unlink(missing_ok=True)
             (folder / name).symlink_to(target)
+        if student.handed_in is not None:  # as nbgrader's submit writes it
+            when = nbgrader_utc(late.rule(ROOT).due[assignment.name]) + student.handed_in
+            (folder / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
         (folder / "expected.json").write_text(json.dumps(student.expected(), indent=2) + "\n")
     write_roster(pathlib.Path(course_root) / "roster.csv", students)
     return [student.id for student in students]
+
+
+def nbgrader_utc(text):
+    """A due date or timestamp as nbgrader reads one, as a datetime in UTC."""
+    from nbgrader.utils import parse_utc
+
+    return parse_utc(text).replace(tzinfo=datetime.timezone.utc)
 
 
 def grades(course_root, assignment=ASSIGNMENT):
@@ -453,13 +471,14 @@ def grades(course_root, assignment=ASSIGNMENT):
 
 
 def expected(course_root, student, assignment=ASSIGNMENT):
-    """The expected grade written beside ``student``'s submission: {"points", "flagged", "about"}."""
+    """The expected grade written beside ``student``'s submission: {"points", "flagged", "late_penalty", "about"}."""
     path = paths.submitted(course_root, catalogue.get(assignment), student) / "expected.json"
     return json.loads(path.read_text())
 
 
 def as_expected(row, want):
-    """Whether a row of ``grades()`` holds exactly the expected points and flag."""
+    """Whether a row of ``grades()`` holds exactly the expected points, late penalty and flag."""
     points = {name: float(row.get(name) or "nan") for name in want["points"]}
     return (points == {name: float(p) for name, p in want["points"].items()}
+            and float(row.get("late_penalty") or "nan") == want["late_penalty"]
             and (row.get("flagged") == "yes") == want["flagged"])

@@ -9,6 +9,7 @@ handed in is the warm-up, which grades in seconds: the flow is nbgrader's and th
 assignment, and Section 2's notebooks are graded by tests/test_grading.py.
 """
 import csv
+import datetime
 
 import nbformat
 import pytest
@@ -31,6 +32,10 @@ def nbgrader(folder, *args):
 
 def test_release_fetch_submit_collect_grade(tmp_path):
     course = sample_class.new_course(tmp_path / "course")
+    # This course's due date for the warm-up is tomorrow: ada hands in on time (late work: tests/test_grading.py)
+    tomorrow = f"{datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1):%Y-%m-%d %H:%M:%S} UTC"
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"\nc.LateRule.due = {{{WARMUP.name!r}: {tomorrow!r}}}\n")
     exchange = course / "exchange"  # nbgrader_config.py's default: no folder needs to exist beforehand
     for name in ("sec02", WARMUP.name):
         nbgrader(course, "release_assignment", name)
@@ -66,7 +71,7 @@ def test_release_fetch_submit_collect_grade(tmp_path):
     # the end of the grading day: the TA releases every student's feedback, the student fetches hers
     nbgrader(course, "release_feedback", WARMUP.name)
     page = _fetched_feedback(home, student)
-    assert "Feedback for ada" in page and f"<b>{full:g} / {full}</b>" in page
+    assert "Feedback for ada" in page and f"<b>{full:g} / {full}</b>" in page and "after the due date" not in page
     assert "to be graded by the course staff" in page
 
     # the free answer graded and commented in formgrader (here through nbgrader's API, as formgrader writes them);

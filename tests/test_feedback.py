@@ -62,3 +62,13 @@ def test_the_feedback_page_is_written_where_nbgrader_releases_it_with_their_maps
     feedback.write_report(tmp_path, SEC02, summary, staff)
     assert (written.parent / "submission_secret.txt").read_text() == "the student's key"
     assert (written.parent / "timestamp.txt").read_text() == "2026-12-01 09:00:00.000000 UTC"
+
+
+def test_the_feedback_says_how_late_and_what_it_cost_by_the_courses_rule():
+    from autograder.late import LateRule
+
+    late = dataclasses.replace(_summary(), seconds_late=2 * 3600 + 15 * 60, late_penalty=3.0)
+    page = feedback.render(SEC02, late, StaffMarks(), late_rule=LateRule(points_per_hour=1, max_points=5))
+    assert ("Handed in 2 h 15 min after the due date: 3 points off (1 point off for each hour begun after the due "
+            "date, at most 5).") in page
+    assert "after the due date" not in feedback.render(SEC02, _summary(), StaffMarks())

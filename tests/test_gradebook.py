@@ -2,7 +2,10 @@
 nbgrader itself, with scores set as nbgrader's autograde would have set them in the kernel."""
 import pytest
 
+import datetime
+
 from autograder import catalogue, gradebook
+from autograder.late import LateRule
 from autograder.results import Kind, Note, Outcome, Verdict
 
 SEC02 = catalogue.get("sec02")
@@ -86,3 +89,28 @@ def test_a_jobs_template_is_the_courses_assignment_without_its_students(tmp_path
                                   len(gb.students), len(gb.find_assignment(SEC02.name).submissions))
     assert cells["job"][:2] == cells["course"][:2] and len(cells["job"][0]) > len(SEC02.exercises)
     assert cells["course"][2:] == (1, 1) and cells["job"][2:] == (0, 0)
+
+
+def test_late_rule_takes_a_point_an_hour_begun_up_to_its_cap_never_more_than_the_score():
+    rule = LateRule(points_per_hour=1, max_points=5)
+    hour = 3600
+    assert [rule.late_submission_penalty("fay", 10, late) for late in (0, 1, hour, hour + 1, 10 * hour)] == [
+        0, 1, 1, 2, 5]
+    assert rule.late_submission_penalty("fay", 2.0, 3 * hour) == 2.0
+
+
+def test_a_late_submission_loses_the_rules_points_from_the_judges_score(tmp_path, template):
+    """nbgrader's autograde took its penalty off the score in the kernel; the batch takes it off the judge's."""
+    from nbgrader.api import Gradebook
+
+    course = _course(tmp_path, template)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.find_assignment(SEC02.name).duedate = datetime.datetime(2026, 12, 1, 9)
+        gb.find_submission(SEC02.name, "fay").timestamp = datetime.datetime(2026, 12, 1, 11, 30)  # 2 h 30 min late
+        gb.db.commit()
+    verdict = _verdict(gradcam=Outcome(False, 0.0, "wrong"))  # the judge: 16 of 19
+    summary = gradebook.reconcile(course, SEC02, "fay", verdict, [], LateRule(points_per_hour=1, max_points=5))
+    assert (summary.seconds_late, summary.late_penalty) == (2.5 * 3600, 3)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        notebook = gb.find_submission_notebook(SEC02.name, SEC02.name, "fay")
+        assert notebook.late_submission_penalty == 3 and notebook.score == 16  # formgrader's columns

@@ -46,6 +46,21 @@ def test_the_second_assignment_is_graded_by_the_same_command(graded_course, stud
     assert "Warm-up: convolution and pooling by hand" in page and "Your maps" not in page
 
 
+def test_late_work_loses_the_rules_points_in_every_place_it_shows(graded_course):
+    """zed handed in the warm-up 2 h 15 min after its due date (nbgrader_config.py), cleo a minute before: the
+    rule's 3 points off, in the class's CSV (checked with every student's expected grade, above), nbgrader's
+    grades.csv and the LMS's files (its score), the class table and zed's feedback; nothing for cleo."""
+    course = graded_course
+    with (course / "grades.csv").open() as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == "conv_warmup"}
+    assert (float(rows["zed"]["late_submission_penalty"]), float(rows["zed"]["score"])) == (3, 1)
+    assert (float(rows["cleo"]["late_submission_penalty"]), float(rows["cleo"]["score"])) == (0, 4)
+    assert "late zed: 2 h 15 min after the due date, -3" in (course / "class_run.txt").read_text()
+    page = (course / "feedback" / "zed" / "conv_warmup" / "conv_warmup.html").read_text()
+    assert "Handed in 2 h 15 min after the due date: 3 points off (1 point off for each hour begun" in page
+    assert "after the due date" not in (course / "feedback" / "cleo" / "conv_warmup" / "conv_warmup.html").read_text()
+
+
 def test_gradebook_holds_the_same_scores(graded_course):
     from nbgrader.api import Gradebook
 
@@ -82,7 +97,8 @@ def test_the_lms_file_holds_each_students_score_as_the_gradebook_does(graded_cou
             possible[assignment.name] = assignment.max_score
             for student in gb.students:
                 try:
-                    score = gb.find_submission(assignment.name, student.id).score
+                    submission = gb.find_submission(assignment.name, student.id)
+                    score = submission.score - (submission.late_submission_penalty or 0)  # zed's is late
                 except MissingEntry:
                     score = 0.0  # the stated rule: no submission, 0
                 want[student.lms_user_id, assignment.name] = score
