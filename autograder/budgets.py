@@ -85,12 +85,12 @@ def stopped(notebook, limits):
     for cell in notebook["cells"]:
         if not any(out.get("ename") == TIMEOUT_ERROR for out in cell.get("outputs", [])):
             continue
-        found.append((exercise_of(grade_id(cell)), f"{_name(cell)} was stopped after {limit(limits, cell)} s, its "
+        found.append((exercise_of(grade_id(cell)), f"{cell_name(cell)} was stopped after {limit(limits, cell)} s, its "
                                                    f"time limit: {_why(limits, cell)}"))
     return found
 
 
-def _name(cell):
+def cell_name(cell):
     """A cell as the student and the TA find it: its grade_id, else its first line."""
     cell_id = grade_id(cell)
     if cell_id:

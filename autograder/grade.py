@@ -36,8 +36,8 @@ import shutil
 import subprocess
 import sys
 
-from autograder import (ROOT, InfrastructureError, catalogue, collect, feedback, gradebook, late, paths, reports,
-                        sandbox, workers)
+from autograder import (ROOT, InfrastructureError, catalogue, class_report, collect, feedback, gradebook, late, paths,
+                        reports, sandbox, workers)
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import HeadedBy, SafeForBrowser, review_note, transform
@@ -290,6 +290,7 @@ def main(argv=None):
                     if summary.error is None:
                         staff = gradebook.staff_marks(course, assignment, summary.student)
                         feedback.write_report(course, assignment, summary, staff, late_rule)
+                class_report.write(course, assignment)
                 reports.print_table(assignment, summaries)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)

@@ -8,6 +8,7 @@ there, and for the URL of its gradebook.
                                             timestamp.txt and submission_secret.txt: nbgrader's release_feedback
                                             releases it, the student's fetch_feedback finds it
     <assignment>_grades_by_exercise.csv     every graded student's points, exercise by exercise
+    <assignment>_class_report.html          the class at a glance
 
 Every function takes the course folder and an assignment (``catalogue.Assignment``).
 """
@@ -50,6 +51,11 @@ def feedback(course, assignment, student):
 def grades_by_exercise(course, assignment):
     """One file per assignment, since each has its own exercises."""
     return pathlib.Path(course) / f"{assignment.name}_grades_by_exercise.csv"
+
+
+def class_report(course, assignment):
+    """The class at a glance (class_report.py): one page per assignment."""
+    return pathlib.Path(course) / f"{assignment.name}_class_report.html"
 
 
 def gradebook_url(course, private=False):

@@ -22,11 +22,16 @@ def as_given(field):
     return field[1:] if field.startswith("'") and field[1:].startswith(FORMULA) else field
 
 
+def everyone(course, assignment):
+    """Every student's last ``Summary`` of ``assignment`` in the course, by student: a run that graded some students
+    (--students) keeps the others'."""
+    pattern = paths.summary(course, assignment, "*").relative_to(course)
+    return [_summary(path) for path in sorted(course.glob(str(pattern)))]
+
+
 def write_csv(course, assignment):
-    """The assignment's grades by exercise, from every student's last summary: a run that graded some students
-    (--students) keeps the others' rows."""
-    everyone = sorted(course.glob(str(paths.summary(course, assignment, "*").relative_to(course))))
-    summaries = [_summary(path) for path in everyone]
+    """The assignment's grades by exercise, from every student's last summary."""
+    summaries = everyone(course, assignment)
     with paths.grades_by_exercise(course, assignment).open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", *assignment.exercises, "autograded", "late_penalty", "flagged"])

@@ -381,6 +381,19 @@ def test_student_opens_the_fetched_feedback_in_jupyterlab(browser, jupyter_serve
 
 # -------------------------------------------------------------------------------------------------------- the TA
 
+@pytest.mark.slow
+def test_the_class_report_opens_offline_with_its_plots(browser, shot, graded_course):
+    """The graded class's report (autograder/class_report.py), opened from disk: every picture loads, no console
+    error."""
+    browser.get((graded_course / "sec02_class_report.html").as_uri())
+    wait(browser, lambda d: "Class report" in text_of(d), 30, "the report did not open")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert images and all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0",
+                                                 image) for image in images)
+    assert "Reasons for review" in text_of(browser) and not severe(browser), severe(browser)
+    shot(browser, "class-report")
+
+
 def log_in(driver, server):
     """Opens formgrader with the token, as a TA does first: the login cookie then holds for every page (a token in
     a deeper page's URL sets a cookie for that folder only, and formgrader's API calls would be turned away)."""

@@ -8,6 +8,7 @@ submission from one student, delivered as a zip, regrades that student only. On 
 first batch of four students is interrupted (tests/test_batch.py checks what it left). This is the slow test
 of the suite (about 20 minutes on 2 cores, two students at a time).
 """
+import collections
 import csv
 import json
 import zipfile
@@ -16,10 +17,11 @@ import nbformat
 import pytest
 
 import sample_class
-from autograder import catalogue, reports
+from autograder import catalogue, paths, reports
 from autograder.environment import run_nbgrader
 from autograder.results import Kind, Summary
 from tests.conftest import ROOT, grade
+from tests.test_class_report import _table
 
 SEC02 = catalogue.get("sec02")  # the sample class's assignment
 EXERCISES = SEC02.exercises
@@ -59,6 +61,34 @@ def test_late_work_loses_the_rules_points_in_every_place_it_shows(graded_course)
     page = (course / "feedback" / "zed" / "conv_warmup" / "conv_warmup.html").read_text()
     assert "Handed in 2 h 15 min after the due date: 3 points off (1 point off for each hour begun" in page
     assert "after the due date" not in (course / "feedback" / "cleo" / "conv_warmup" / "conv_warmup.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["sec02", "conv_warmup"])
+def test_the_class_report_counts_what_the_gradebook_holds(graded_course, name):
+    from nbgrader.api import Gradebook
+
+    assignment = catalogue.get(name)
+    page = paths.class_report(graded_course, assignment).read_text()
+    scores = {row[0]: row[1:] for row in _table(page, "Scores")}
+    flagged, full, zero, questions = set(), collections.Counter(), collections.Counter(), collections.defaultdict(list)
+    with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}") as gb:
+        for submission in gb.find_assignment(name).submissions:
+            notebook = submission.notebooks[0]
+            flagged |= {submission.student.id} if notebook.flagged else set()
+            for cell in notebook.grades:
+                exercise = cell.name.removeprefix("test_")
+                if cell.name.startswith("test_") and exercise in assignment.exercises:
+                    full[exercise] += cell.score == cell.max_score
+                    zero[exercise] += cell.score == 0
+                elif cell.name in assignment.questions:
+                    questions[cell.name].append(cell.needs_manual_grade)
+            page_link = f'<a href="/formgrader/submissions/{notebook.id}/">'
+            assert (page_link in page) == notebook.flagged, submission.student.id  # linked where it is to review
+    for exercise in assignment.exercises:
+        assert scores[f"<code>{exercise}</code>"][2:] == [str(full[exercise]), str(zero[exercise])], exercise
+    assert [row[1:] for row in _table(page, "Free answers")] == [  # graded, to grade
+        [str(questions[q].count(False)), str(questions[q].count(True))] for q in assignment.questions]
+    assert flagged == {s for s, row in sample_class.grades(graded_course, name).items() if row["flagged"] == "yes"}
 
 
 def test_gradebook_holds_the_same_scores(graded_course):
