@@ -5,6 +5,7 @@ grades.csv, written by the batch at the end of every run from the students' summ
     mistakes      each sub-check the judges failed with a reason (the mistakes they name), how many made it and who;
                   the wholly wrong answers; the exercises most often left as the release's stub
     review        the reasons for review, grouped by kind (``results.Kind``), each student linked to formgrader
+    alike         the submissions too alike to have been written apart (``similarity.py``), their code side by side
     staff         the free answers graded and still to grade, per question
     cost          what each student's grading took, and the slowest cells against the reference notebook's
 """
@@ -15,7 +16,7 @@ import io
 import json
 import statistics
 
-from autograder import budgets, job, paths, references, reports
+from autograder import budgets, job, paths, references
 from autograder.results import Kind
 
 STYLE = """
@@ -28,22 +29,22 @@ SLOWEST = 10  # students and cells listed under the grading's cost
 ADDED = "the cells students added"
 
 
-def write(course, assignment):
-    """The class report of ``assignment`` from every student's last ``Summary`` (those the machinery could not grade
-    left out); returns its path."""
-    graded = [s for s in reports.everyone(course, assignment) if s.error is None]
+def write(course, assignment, summaries, alike):
+    """The class report of ``assignment`` from everyone's ``Summary`` (those the machinery could not grade left out)
+    and the pairs of submissions too alike (``similarity.Alike``); returns its path."""
+    graded = [s for s in summaries if s.error is None]
     path = paths.class_report(course, assignment)
     path.write_text(render(assignment, graded, _gradebook_facts(course, assignment, graded),
-                           _cell_times(course, assignment, graded)))
+                           _cell_times(course, assignment, graded), alike))
     return path
 
 
-def render(assignment, summaries, facts, cells):
+def render(assignment, summaries, facts, cells, alike=()):
     """The page: ``facts`` from the gradebook ({"pages": {student: formgrader URL}, "questions": {question:
-    (graded, to grade)}}), ``cells`` the cells' times ({cell: ([seconds of each student], reference's seconds)})."""
-    sections = [_scores(assignment, summaries), _mistakes(assignment, summaries),
-                _review(summaries, facts["pages"]), _staff(assignment, facts["questions"]),
-                _cost(summaries, cells)]
+    (graded, to grade)}}), ``cells`` the cells' times ({cell: ([seconds of each student], reference's seconds)}),
+    ``alike`` the pairs of submissions too alike."""
+    sections = [_scores(assignment, summaries), _mistakes(assignment, summaries), _review(summaries, facts["pages"]),
+                _alike(alike, facts["pages"]), _staff(assignment, facts["questions"]), _cost(summaries, cells)]
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Class report: {html.escape(assignment.title)}</title>
 <style>{STYLE}</style></head><body>
@@ -106,12 +107,31 @@ def _review(summaries, pages):
     rows = []
     for kind in Kind:
         for student, text in kinds.get(kind, []):
-            link = (f'<a href="{html.escape(pages[student])}">{html.escape(student)}</a>' if student in pages
-                    else html.escape(student))
-            rows.append(_row(kind.value, link, html.escape(text)))
+            rows.append(_row(kind.value, _linked(student, pages), html.escape(text)))
     return ("<h2>Reasons for review</h2><p>Each student's name opens their submission in formgrader (this page "
             f"opened through the course's Jupyter server).</p><table><tr><th>kind</th><th>student</th>"
             f"<th>reason</th></tr>{''.join(rows)}</table>")
+
+
+def _alike(pairs, pages):
+    if not pairs:
+        return "<h2>Submissions too alike</h2><p>None.</p>"
+    rows = []
+    for pair in pairs:
+        names = [_linked(student, pages) for student in pair.students]
+        code = "".join(f'<td><pre>{html.escape(chr(10).join(fragments))}</pre></td>' for fragments in pair.common)
+        rows.append(_row(*(f"{name}: {share:.0%}" for name, share in zip(names, pair.shares)))
+                    + f'<tr><td colspan="2"><details><summary>the code they share, as each wrote it (normalised)'
+                      f'</summary><table><tr>{code}</tr></table></details></td></tr>')
+    return ("<h2>Submissions too alike</h2><p>Pairs whose own code (their solution cells and the cells they added, "
+            "less what the class shares) is alike beyond what independent work gives: each student with the share "
+            "of their own code found in the other's. For a person to look at: it changes no grade.</p><table>"
+            f"{''.join(rows)}</table>")
+
+
+def _linked(student, pages):
+    return (f'<a href="{html.escape(pages[student])}">{html.escape(student)}</a>' if student in pages
+            else html.escape(student))
 
 
 def _staff(assignment, questions):

@@ -37,7 +37,7 @@ import subprocess
 import sys
 
 from autograder import (ROOT, InfrastructureError, catalogue, class_report, collect, feedback, gradebook, late, paths,
-                        reports, sandbox, workers)
+                        reports, sandbox, similarity, workers)
 from autograder.environment import nbgrader_step
 from autograder.job import AUTOGRADE_TIMEOUT, digest, write_atomically
 from autograder.notebooks import HeadedBy, SafeForBrowser, review_note, transform
@@ -290,8 +290,11 @@ def main(argv=None):
                     if summary.error is None:
                         staff = gradebook.staff_marks(course, assignment, summary.student)
                         feedback.write_report(course, assignment, summary, staff, late_rule)
-                class_report.write(course, assignment)
-                reports.print_table(assignment, summaries)
+                everyone = reports.everyone(course, assignment)  # graded in this run or an earlier one
+                alike = similarity.in_course(course, assignment, [s.student for s in everyone if s.error is None])
+                gradebook.note_alike(course, assignment, [s.student for s in everyone], alike)
+                class_report.write(course, assignment, everyone, alike)
+                reports.print_table(assignment, summaries, alike)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ the score.
 Every function takes the course folder and the assignment (a ``catalogue.Assignment``); where the course's gradebook
 is, ``paths.gradebook_url`` says.
 """
+import collections
 import contextlib
 import dataclasses
 import datetime
@@ -218,6 +219,29 @@ def comments(assignment, exercises, flags):
         line = " ".join([line, *(f"Review: {flag}" for flag in mine)])
         texts.setdefault(assignment.solution_cell[name], []).append(line)
     return {cell: " ".join(lines) for cell, lines in texts.items()}
+
+
+ALIKE = " Alike: "  # where the note on submissions too alike starts in the first comment box
+
+
+def note_alike(course, assignment, students, pairs):
+    """On formgrader's page of each of ``students``, in the first comment box: the submissions too alike to theirs
+    (``similarity.Alike``), or nothing; set anew on every run. It flags nothing and changes no score."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    said = collections.defaultdict(list)
+    for pair in pairs:
+        for me, other, share in zip(pair.students, reversed(pair.students), pair.shares):
+            said[me].append(f"{share:.0%} in {other}'s")
+    first = assignment.solution_cell[next(iter(assignment.exercises))]
+    with Gradebook(paths.gradebook_url(course)) as gb:
+        for student in students:
+            with contextlib.suppress(MissingEntry):
+                comment = gb.find_comment(first, assignment.name, assignment.name, student)
+                kept = (comment.auto_comment or "").split(ALIKE)[0]
+                alike = f"{ALIKE}this notebook's own code is found {', '.join(said[student])} (see the class report)."
+                comment.auto_comment = kept + (alike if said[student] else "")
+        gb.db.commit()
 
 
 def staff_marks(course, assignment, student):

@@ -60,7 +60,7 @@ def heading(name, width=9):
     return "_".join(words)[:width]
 
 
-def print_table(assignment, summaries):
+def print_table(assignment, summaries, alike=()):
     exercises, questions = assignment.exercises, assignment.questions
     short = {name: heading(name) for name in exercises}
     print(f"{assignment.name}: {assignment.title}")
@@ -80,3 +80,6 @@ def print_table(assignment, summaries):
             print(f"  late {s.student}: {hours_and_minutes(s.seconds_late)} after the due date, -{s.late_penalty:g}")
         for flag in s.flags:
             print(f"  review {s.student}: {flag}")
+    for pair in alike:
+        print(f"  alike: {' and '.join(pair.students)} ({', '.join(f'{share:.0%}' for share in pair.shares)} of their "
+              "own code in common; see the class report)")

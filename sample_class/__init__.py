@@ -173,6 +173,42 @@ def _both(*edits):
     return edit
 
 
+class _Renamed(ast.NodeTransformer):
+    """Every variable a function assigns, renamed (its parameters keep their names: callers pass them by name)."""
+
+    def visit_FunctionDef(self, node):
+        parameters = {a.arg for a in node.args.args + node.args.kwonlyargs}
+        assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        renames = {name: f"my_{name}" for name in assigned - parameters}
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name) and child.id in renames:
+                child.id = renames[child.id]
+        return node
+
+
+def disguised(source):
+    """A cell as a student who copied it hands it in: its variables renamed, its functions in the reverse order, its
+    comments dropped and one of their own added, formatted anew (Python's own unparser)."""
+    tree = _Renamed().visit(ast.parse(source))
+    functions = [i for i, node in enumerate(tree.body) if isinstance(node, ast.FunctionDef)]
+    reordered = [tree.body[i] for i in reversed(functions)]
+    for i, node in zip(functions, reordered):
+        tree.body[i] = node
+    return "# worked this out with the lecture notes\n\n" + ast.unparse(tree).replace("\n\ndef ", "\n\n\ndef ")
+
+
+def _copied_from(student_id, *exercises):
+    """An edit: the solution cells of ``exercises`` (all, if none is named) copied from ``student_id``'s notebook,
+    disguised."""
+    def edit(nb):
+        assignment = catalogue.get(ASSIGNMENT)
+        cells = {assignment.solution_cell[name] for name in exercises or assignment.exercises}
+        original = fill(next(s for s in CLASS if s.id == student_id))
+        for grade_id in cells:
+            _cell(nb, grade_id).source = disguised(_cell(original, grade_id).source)
+    return edit
+
+
 _helper_cells = _both(
     _insert_after("conv_output_size", nbformat.v4.new_markdown_cell("My notes: *valid* drops the border.")),
     _insert_after("gradcam", nbformat.v4.new_code_cell("def my_rescale(a):\n    return (a - a.min()) / (a.max() - a.min())")),
@@ -365,6 +401,11 @@ CLASS = [
     # in words try to run script in the TA's browser (tests/test_browser.py opens her page).
     Student("-x", "the reference solutions, under an id like an option and a formula; answers in HTML with a script",
             edit=_answers_in_html),
+    # Planted copies, for the class report's submissions too alike (autograder/similarity.py): graded as any other
+    Student("nat", "copied ben's answers, disguised: variables renamed, functions reordered, comments and formatting "
+            "changed", edit=_copied_from("ben")),
+    Student("pia", "the reference solutions, but her Grad-CAM copied from ben's, disguised",
+            edit=_copied_from("ben", "gradcam")),
 ]
 
 # The warm-up's hand-ins (conv_warmup): the same kinds of students, on a small notebook of numpy and Keras.
@@ -400,7 +441,7 @@ NAMES = {
     "nia": "Nia Castillo", "oli": "Oli Novak", "pat": "Pat Okonkwo", "quin": "Quin Duarte", "sam": "Sam Whitfield",
     "xia": "Xia Chen", "rae": "Rae Sandoval", "uma": "Uma Iyer", "vic": "Vic Horvat", "ty": "Ty Baptiste",
     "wes": "Wes Abernathy", "lou": "Lou Marchetti", "fin": "Fin Oduya", "tia": "Tia Morales", "kim": "Kim Andersen",
-    "ivy": "Ivy Lindgren", "-x": "Xena Dashwood",
+    "ivy": "Ivy Lindgren", "-x": "Xena Dashwood", "nat": "Nat Okoro", "pia": "Pia Lund",
 }
 
 

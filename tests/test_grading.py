@@ -11,6 +11,7 @@ of the suite (about 20 minutes on 2 cores, two students at a time).
 import collections
 import csv
 import json
+import re
 import zipfile
 
 import nbformat
@@ -89,6 +90,23 @@ def test_the_class_report_counts_what_the_gradebook_holds(graded_course, name):
     assert [row[1:] for row in _table(page, "Free answers")] == [  # graded, to grade
         [str(questions[q].count(False)), str(questions[q].count(True))] for q in assignment.questions]
     assert flagged == {s for s, row in sample_class.grades(graded_course, name).items() if row["flagged"] == "yes"}
+
+
+def test_submissions_too_alike_are_shown_to_a_person_and_change_no_grade(graded_course):
+    """nat and pia copied from ben (sample_class, disguised): the class report pairs them, formgrader's first comment
+    box says so on each of their pages; their grades (above) and flags are those of their answers alone."""
+    from nbgrader.api import Gradebook
+
+    page = paths.class_report(graded_course, SEC02).read_text()
+    section = page[page.index(">Submissions too alike<"):page.index(">Free answers<")]
+    pairs = re.findall(r'<tr><td><a [^>]*>([^<]+)</a>: \d+%</td><td><a [^>]*>([^<]+)</a>: \d+%</td></tr>', section)
+    assert sorted(pairs) == [("ben", "nat"), ("ben", "pia"), ("nat", "pia")]
+    with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}") as gb:
+        first = {s: gb.find_comment(SOLUTION_CELL["conv_output_size"], "sec02", "sec02", s).comment
+                 for s in ("nat", "pia", "ben", "ada")}
+    assert "Alike: this notebook's own code is found" in first["nat"] and "in ben's" in first["nat"]
+    assert "in pia's" in first["nat"] and "in ben's" in first["pia"] and "in nat's" in first["ben"]
+    assert "Alike" not in first["ada"]
 
 
 def test_gradebook_holds_the_same_scores(graded_course):
