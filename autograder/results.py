@@ -2,7 +2,8 @@
 
     job (autograder/job.py)       the judge's ``Verdict`` (verify.py) and nbgrader's ``NbgraderScores``  -> ``Graded``
     batch (autograder/grade.py)   ``Graded`` -> the course's gradebook (gradebook.py)                    -> ``Summary``
-    people                        ``Summary`` -> summary.json, the CSV and table (reports.py), the feedback page
+    people                        ``Summary`` -> summary.json, the CSV and table (reports.py), the feedback page,
+                                  the class report (class_report.py)
 
 A reason for a person to look at a submission is a ``Note``: what it says, the exercise it concerns (if one) and its
 kind, so that formgrader's comment boxes, the feedback and the class's table sort them without reading their words.
