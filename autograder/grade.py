@@ -192,6 +192,16 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
     return summaries
 
 
+def report_on_class(course, assignment):
+    """The class report, and formgrader's notes on the submissions too alike, from every student's last summary
+    (graded in this run or an earlier one) and the gradebook as it is now; returns the pairs too alike."""
+    everyone = reports.everyone(course, assignment)
+    alike = similarity.in_course(course, assignment, [s.student for s in everyone if s.error is None])
+    gradebook.note_alike(course, assignment, [s.student for s in everyone], alike)
+    class_report.write(course, assignment, everyone, alike)
+    return alike
+
+
 def assignments(args):
     """The assignments to grade: the one named, else every assignment of the course with submissions to grade."""
     if args.assignment:
@@ -290,10 +300,7 @@ def main(argv=None):
                     if summary.error is None:
                         staff = gradebook.staff_marks(course, assignment, summary.student)
                         feedback.write_report(course, assignment, summary, staff, late_rule)
-                everyone = reports.everyone(course, assignment)  # graded in this run or an earlier one
-                alike = similarity.in_course(course, assignment, [s.student for s in everyone if s.error is None])
-                gradebook.note_alike(course, assignment, [s.student for s in everyone], alike)
-                class_report.write(course, assignment, everyone, alike)
+                alike = report_on_class(course, assignment)
                 reports.print_table(assignment, summaries, alike)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:
         print(f"grading failed: {err}", file=sys.stderr)
