@@ -7,8 +7,8 @@
 
 The batch writes each due date into the gradebook (nbgrader's own ``duedate``, which formgrader shows and uses for
 its late column), nbgrader's autograde measures how late each submission is from its ``timestamp.txt``, and the
-batch applies the rule to the score the judge gave (``gradebook.reconcile``). A submission with no timestamp (not
-handed in through the exchange) is never late.
+batch applies the rule to the score the judge gave (``gradebook.reconcile``). A submission with no timestamp
+(nbgrader's submit writes one; a zip or a folder of notebooks has none) is never late.
 """
 import math
 import pathlib
