@@ -15,6 +15,7 @@ based, on npm) would need Node.js beside the grader. Measured on the sample clas
 """
 import ast
 import dataclasses
+import functools
 import io
 import collections
 import itertools
@@ -52,12 +53,18 @@ class Alike:
 def own_code(notebook, assignment):
     """The code a student wrote in ``notebook`` (a notebook as JSON): their solution cells, and the code cells they
     added, normalised, one after the other."""
-    release = {cell.get("id") for cell in json.loads(assignment.release_notebook.read_text())["cells"]}
+    release = _release_ids(assignment.release_notebook)
     solutions = set(assignment.solution_cell.values())
     cells = [cell for cell in notebook["cells"] if cell.get("cell_type") == "code"
              and (catalogue.grade_id(cell) in solutions
                   or (cell.get("id") not in release and not catalogue.grade_id(cell)))]
     return _joined(catalogue.source_text(cell) for cell in cells)
+
+
+@functools.lru_cache
+def _release_ids(path):
+    """The ids of the release's cells: read once, not once per student."""
+    return frozenset(cell.get("id") for cell in json.loads(path.read_text())["cells"])
 
 
 def boilerplate(assignment):
