@@ -35,7 +35,7 @@ def write(course, assignment, summaries, alike):
     graded = [s for s in summaries if s.error is None]
     path = paths.class_report(course, assignment)
     path.write_text(render(assignment, graded, _gradebook_facts(course, assignment, graded),
-                           _cell_times(course, assignment, graded), alike))
+                           _cell_times(assignment, graded), alike))
     return path
 
 
@@ -174,7 +174,7 @@ def _gradebook_facts(course, assignment, summaries):
     return {"pages": pages, "questions": {name: tuple(counts) for name, counts in questions.items()}}
 
 
-def _cell_times(course, assignment, summaries):
+def _cell_times(assignment, summaries):
     """{cell: ([seconds it ran in each graded notebook], the reference notebook's seconds or None)}, each cell of the
     release by its name, the cells the students added together."""
     table = job.cell_budgets_file(assignment, references.folder(assignment))
@@ -183,12 +183,7 @@ def _cell_times(course, assignment, summaries):
                for cell in json.loads(assignment.release_notebook.read_text())["cells"] if cell["cell_type"] == "code"}
     times = collections.defaultdict(list)
     for s in summaries:
-        notebook = paths.autograded(course, assignment, s.student) / assignment.notebook
-        try:
-            ran = budgets.cell_times(json.loads(notebook.read_text()))
-        except (OSError, ValueError, KeyError):  # none kept (a file nbgrader could not read), or not a notebook
-            continue
-        for cell, seconds in ran.items():
+        for cell, seconds in s.cells.items():
             times[release.get(cell, ADDED)].append(seconds)
     named = {name: cell for cell, name in release.items()}
     return {name: (seconds, reference.get(named.get(name))) for name, seconds in times.items()}

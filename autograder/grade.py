@@ -109,19 +109,19 @@ def fullest_first(jobs, assignment):
 def write_graded(course, assignment, graded, notes, late_rule=None):
     """Write one ``Graded`` submission into the course, with the ``notes`` of its collection; return its ``Summary``.
 
-    In order: nbgrader's scores into the course's gradebook; the graded notebook and the judge's files beside it;
-    the verdict made the score, less the ``late_rule``'s penalty (``gradebook.reconcile``); formgrader's page of it;
-    the summary, the done mark, last.
+    In order: the graded notebook and the judge's files; the gradebook in one session (``gradebook.record``:
+    nbgrader's scores, then the verdict made the score, less the ``late_rule``'s penalty); formgrader's page of the
+    notebook; the summary, the done mark, last.
     """
-    gradebook.copy_scores(course, assignment, graded.student, graded.nbgrader)
     write_files(course, assignment, graded)
-    summary = gradebook.reconcile(course, assignment, graded.student, graded.verdict, notes + graded.notes, late_rule)
+    summary = gradebook.record(course, assignment, graded.student, graded.nbgrader, graded.verdict,
+                               notes + graded.notes, late_rule)
     notebook = paths.autograded(course, assignment, graded.student) / assignment.notebook
     if notebook.exists():  # what formgrader shows the TA
         flagged = [HeadedBy(review_note(summary.flags))] if summary.flags else []
         transform(notebook, SafeForBrowser(), *flagged)
     summary = dataclasses.replace(summary, stopped=graded.stopped, submission=graded.submission,
-                                  seconds=graded.seconds)  # the cells stopped for time; what the grading cost
+                                  seconds=graded.seconds, cells=graded.cells)  # what the grading cost, cell by cell
     write_atomically(paths.summary(course, assignment, graded.student), summary.to_json())
     return summary
 
@@ -296,10 +296,10 @@ def main(argv=None):
                 reports.write_csv(course, assignment)
             nbgrader_step(course, "export", "--to", str(course / "grades.csv"))
             for assignment, summaries in graded.items():
-                for summary in summaries:
-                    if summary.error is None:
-                        staff = gradebook.staff_marks(course, assignment, summary.student)
-                        feedback.write_report(course, assignment, summary, staff, late_rule)
+                done = [summary for summary in summaries if summary.error is None]
+                staff = gradebook.staff_marks(course, assignment, [summary.student for summary in done])
+                for summary in done:
+                    feedback.write_report(course, assignment, summary, staff[summary.student], late_rule)
                 alike = report_on_class(course, assignment)
                 reports.print_table(assignment, summaries, alike)
     except (InfrastructureError, OSError, subprocess.TimeoutExpired) as err:

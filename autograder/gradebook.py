@@ -99,27 +99,36 @@ def _assignment_rows(db, tables, name):
     return rows
 
 
-def copy_scores(course, assignment, student, scores):
-    """What nbgrader wrote in the job's private gradebook (``NbgraderScores``), into the course's gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+def record(course, assignment, student, scores, verdict, notes, rule=None):
+    """One graded submission into the course's gradebook, in one session: nbgrader's ``scores`` (``copy_scores``),
+    then the judge's ``verdict`` made the score (``reconcile``). Returns the student's ``Summary``."""
+    from nbgrader.api import Gradebook
 
     with Gradebook(paths.gradebook_url(course)) as gb:
-        gb.update_or_create_student(student)
-        if not scores.notebooks:  # nbgrader could not start on it: no stale scores may stay
-            with contextlib.suppress(MissingEntry):
-                gb.remove_submission(assignment.name, student)
-            return
-        when = {"timestamp": datetime.datetime.fromisoformat(scores.timestamp)} if scores.timestamp else {}
-        submission = gb.update_or_create_submission(assignment.name, student, **when)
-        for nb in submission.notebooks:
-            for name, value in scores.notebooks[nb.name].items():
-                setattr(nb, name, value)
-            for grade in nb.grades:
-                for name, value in scores.grades[f"{nb.name}/{grade.name}"].items():
-                    setattr(grade, name, value)
-            for comment in nb.comments:
-                comment.auto_comment = scores.comments[f"{nb.name}/{comment.name}"]
-        gb.db.commit()
+        copy_scores(gb, assignment, student, scores)
+        return reconcile(gb, assignment, student, verdict, notes, rule)
+
+
+def copy_scores(gb, assignment, student, scores):
+    """What nbgrader wrote in the job's private gradebook (``NbgraderScores``), into the gradebook ``gb``."""
+    from nbgrader.api import MissingEntry
+
+    gb.update_or_create_student(student)
+    if not scores.notebooks:  # nbgrader could not start on it: no stale scores may stay
+        with contextlib.suppress(MissingEntry):
+            gb.remove_submission(assignment.name, student)
+        return
+    when = {"timestamp": datetime.datetime.fromisoformat(scores.timestamp)} if scores.timestamp else {}
+    submission = gb.update_or_create_submission(assignment.name, student, **when)
+    for nb in submission.notebooks:
+        for name, value in scores.notebooks[nb.name].items():
+            setattr(nb, name, value)
+        for grade in nb.grades:
+            for name, value in scores.grades[f"{nb.name}/{grade.name}"].items():
+                setattr(grade, name, value)
+        for comment in nb.comments:
+            comment.auto_comment = scores.comments[f"{nb.name}/{comment.name}"]
+    gb.db.commit()
 
 
 def set_due_date(course, assignment, rule):
@@ -132,8 +141,8 @@ def set_due_date(course, assignment, rule):
             gb.update_or_create_assignment(assignment.name, duedate=rule.due[assignment.name])
 
 
-def reconcile(course, assignment, student, verdict, notes, rule=None):
-    """Make the ``Verdict`` outside the kernel the score in the gradebook, less the late penalty of the course's
+def reconcile(gb, assignment, student, verdict, notes, rule=None):
+    """Make the ``Verdict`` outside the kernel the score in the gradebook ``gb``, less the late penalty of the course's
     ``rule`` (``late.LateRule``); flag what a person should look at (the ``notes`` of the grading, and the verdict's
     own). Returns the student's ``Summary``.
 
@@ -142,45 +151,44 @@ def reconcile(course, assignment, student, verdict, notes, rule=None):
     below a partly right answer's points, whose visible tests may fail. A test cell that gave less than a correct
     answer earns means a missing or altered test cell, or a notebook that broke its own tests: flagged.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     flags = [*notes, *(Note(Kind.SUSPICIOUS, f"notebook {item}") for item in verdict.suspicious), *verdict.tampered]
     exercises, notebook = {}, assignment.name  # nbgrader names a notebook by its file's stem
-    with Gradebook(paths.gradebook_url(course)) as gb:
-        grades = {}
-        for name in assignment.exercises:
-            try:
-                grades[name] = gb.find_grade(test_cell(name), notebook, assignment.name, student)
-            except MissingEntry:
-                grades[name] = None
-        for name, grade in grades.items():
-            in_kernel = (grade.auto_score or 0.0) if grade else 0.0
-            outcome = verdict.exercises[name]
-            upstream = [other for other in getattr(assignment.exercise(name), "CALLS", ())
-                        if not verdict.exercises[other].passed]
-            if outcome.fault:
-                flags.append(Note(Kind.FAULT, f"the grader failed on it ({outcome.fault}); the next run grades it "
-                                              "again", name))
-            elif outcome.points > in_kernel and upstream:  # its own test cell called the student's wrong helpers
-                outcome = dataclasses.replace(outcome, message=(
-                    f"{outcome.message or 'correct'}; its visible test failed because of {' and '.join(upstream)}, "
-                    "which the grader replaced with correct versions to judge it"))
-            elif outcome.passed and outcome.points > in_kernel:  # a right answer whose own test cell failed it
-                flags.append(Note(Kind.TEST_CELL, f"nbgrader's test cell gave {in_kernel:g}, the judge "
-                                                  f"{outcome.points:g}", name))
-            if grade is not None:  # set on every run: a regraded submission must not keep an old override
-                grade.manual_score = outcome.points if outcome.points != in_kernel else None
-            exercises[name] = outcome
-        for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
-            if grade is not None:
-                grade.needs_manual_grade = bool(flags)
+    grades = {}
+    for name in assignment.exercises:
+        try:
+            grades[name] = gb.find_grade(test_cell(name), notebook, assignment.name, student)
+        except MissingEntry:
+            grades[name] = None
+    for name, grade in grades.items():
+        in_kernel = (grade.auto_score or 0.0) if grade else 0.0
+        outcome = verdict.exercises[name]
+        upstream = [other for other in getattr(assignment.exercise(name), "CALLS", ())
+                    if not verdict.exercises[other].passed]
+        if outcome.fault:
+            flags.append(Note(Kind.FAULT, f"the grader failed on it ({outcome.fault}); the next run grades it "
+                                          "again", name))
+        elif outcome.points > in_kernel and upstream:  # its own test cell called the student's wrong helpers
+            outcome = dataclasses.replace(outcome, message=(
+                f"{outcome.message or 'correct'}; its visible test failed because of {' and '.join(upstream)}, "
+                "which the grader replaced with correct versions to judge it"))
+        elif outcome.passed and outcome.points > in_kernel:  # a right answer whose own test cell failed it
+            flags.append(Note(Kind.TEST_CELL, f"nbgrader's test cell gave {in_kernel:g}, the judge "
+                                              f"{outcome.points:g}", name))
+        if grade is not None:  # set on every run: a regraded submission must not keep an old override
+            grade.manual_score = outcome.points if outcome.points != in_kernel else None
+        exercises[name] = outcome
+    for grade in grades.values():  # formgrader lists a flagged submission's cells for a person's look
+        if grade is not None:
+            grade.needs_manual_grade = bool(flags)
+    with contextlib.suppress(MissingEntry):
+        gb.find_submission_notebook(notebook, assignment.name, student).flagged = bool(flags)
+    for cell, text in comments(assignment, exercises, flags).items():
         with contextlib.suppress(MissingEntry):
-            gb.find_submission_notebook(notebook, assignment.name, student).flagged = bool(flags)
-        for cell, text in comments(assignment, exercises, flags).items():
-            with contextlib.suppress(MissingEntry):
-                gb.find_comment(cell, notebook, assignment.name, student).auto_comment = text
-        gb.db.commit()
-        late, penalty = _late_penalty(gb, assignment, student, rule)
+            gb.find_comment(cell, notebook, assignment.name, student).auto_comment = text
+    gb.db.commit()
+    late, penalty = _late_penalty(gb, assignment, student, rule)
     return Summary(student, exercises, flags, pictures=verdict.pictures, seconds_late=late, late_penalty=penalty)
 
 
@@ -244,22 +252,24 @@ def note_alike(course, assignment, students, pairs):
         gb.db.commit()
 
 
-def staff_marks(course, assignment, student):
-    """The free-response answers' scores (None: not graded yet) and the staff's comments (``StaffMarks``)."""
+def staff_marks(course, assignment, students):
+    """{student: ``StaffMarks``}: each of ``students``' free-response answers' scores (None: not graded yet) and the
+    staff's comments."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    marks = StaffMarks()
+    marks = {student: StaffMarks() for student in students}
     with Gradebook(paths.gradebook_url(course)) as gb:
-        for name in assignment.questions:
-            try:
-                grade = gb.find_grade(name, assignment.name, assignment.name, student)
-                marks.scores[name] = grade.score if not grade.needs_manual_grade else None
-            except MissingEntry:
-                marks.scores[name] = None
-        with contextlib.suppress(MissingEntry):
-            for comment in gb.find_submission_notebook(assignment.name, assignment.name, student).comments:
-                if comment.manual_comment:
-                    marks.comments[comment.name] = comment.manual_comment
+        for student, theirs in marks.items():
+            for name in assignment.questions:
+                try:
+                    grade = gb.find_grade(name, assignment.name, assignment.name, student)
+                    theirs.scores[name] = grade.score if not grade.needs_manual_grade else None
+                except MissingEntry:
+                    theirs.scores[name] = None
+            with contextlib.suppress(MissingEntry):
+                for comment in gb.find_submission_notebook(assignment.name, assignment.name, student).comments:
+                    if comment.manual_comment:
+                        theirs.comments[comment.name] = comment.manual_comment
     return marks
 
 

@@ -132,7 +132,7 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     """What ``grade_submission`` returns but the student's id, from a private course in the folder ``course``,
     where the submission is ``STUDENT``'s. The steps, in order: the private course; the test cells the grader
     will put back; nbgrader's autograde (a second try if the kernel died; a stand-in for a file that is no
-    notebook); the judge; the cells stopped for time; nbgrader's scores."""
+    notebook); the judge; the cells' times and those stopped for time; nbgrader's scores."""
     assignment = catalogue.get(assignment)
     notebook_name = assignment.notebook
     course = _private_course(course, assignment, STUDENT, files, template)
@@ -147,7 +147,8 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
     judged = time.perf_counter()
     verdict, pictures = run_judge(course, assignment, notebook, references, sandboxed, limits)
     seconds = {"autograde": judged - start, "judge": time.perf_counter() - judged}
-    stopped = stopped_cells(notebook, cell_limits)
+    ran = executed(notebook)
+    stopped = budgets.stopped(ran, json.loads(pathlib.Path(cell_limits).read_text())) if ran else []
     notes += [Note(Kind.STOPPED, text, exercise) for exercise, text in stopped]
     # A test cell stopped for time also left a record marked stopped: one note says it, with the limit.
     timed = {exercise for exercise, _ in stopped}
@@ -158,7 +159,7 @@ def grade_privately(course, files, template, assignment, sandboxed, limits, time
         kept[paths.SECRET] = files[paths.SECRET]
     return Graded(student=STUDENT, submission="", nbgrader=gradebook.scores(course, assignment, STUDENT),
                   verdict=verdict, notes=notes, seconds=seconds, stopped=[text for _, text in stopped],
-                  pictures=pictures, files=kept)
+                  cells=budgets.cell_times(ran) if ran else {}, pictures=pictures, files=kept)
 
 
 def restored(path, assignment):
@@ -184,14 +185,15 @@ def _private_course(course, assignment, student, files, template):
     return course
 
 
-def stopped_cells(notebook, cell_limits):
-    """[(exercise or None, what to say)] of the cells of the graded ``notebook`` stopped for time."""
+def executed(notebook):
+    """The graded ``notebook`` (a dict), read once for its cells' times and the cells stopped for time; None where
+    nothing ran (not a notebook)."""
     try:
         nb = json.loads(pathlib.Path(notebook).read_text())
         nb["cells"]
     except Exception:  # noqa: BLE001 (not a notebook: nothing ran)
-        return []
-    return budgets.stopped(nb, json.loads(pathlib.Path(cell_limits).read_text()))
+        return None
+    return nb
 
 
 _warm_lock = threading.Lock()

@@ -97,6 +97,7 @@ class Graded:
     notes: list  # [Note]
     seconds: dict  # {"autograde": s, "judge": s}
     stopped: list  # [text] of the cells stopped for time, for the feedback
+    cells: dict  # {cell (budgets.key): seconds it ran}, for the class report's cost
     pictures: dict  # {file name: PNG bytes} of the verdict's pictures
     files: dict  # {file name: bytes}: the graded notebook, nbgrader's timestamp.txt, the submission's secret
 
@@ -118,6 +119,7 @@ class Summary:
     stopped: list = dataclasses.field(default_factory=list)
     submission: str | None = None
     seconds: dict = dataclasses.field(default_factory=dict)
+    cells: dict = dataclasses.field(default_factory=dict)  # {cell (budgets.key): seconds it ran}
     seconds_late: float = 0.0  # after the due date (late.py)
     late_penalty: float = 0.0  # the points it lost for it
     error: str | None = None  # the machinery could not grade it: nothing is counted

@@ -2,7 +2,10 @@
 
     python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/<assignment>/ and COURSE_ROOT/roster.csv
 
-``CLASS`` hands in Section 2 (``sec02``), ``WARMUP`` the warm-up (``conv_warmup``); some students do both.
+``CLASS`` hands in Section 2 (``sec02``), ``WARMUP`` the warm-up (``conv_warmup``); some students do both. What the
+grader does with a broken or hostile notebook (a deleted test cell, an endless loop, a cheat) is the same for every
+assignment: those students hand in the warm-up, which grades in seconds, and Section 2's class keeps its own answers,
+styles and mistakes, and what needs its TensorFlow.
 
 Every student starts from the blank release and fills the solution cells: with the reference solutions,
 with other correct answers, with the typical mistakes of ``answers.MISTAKES``, or breaks the
@@ -219,20 +222,20 @@ _SWALLOW = """\
 get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)"""
 
 _IMPORT_REFERENCE = """\
-from solutions.sec02 import gradcam, vanilla_saliency  # a cheat: the reference itself, from the course's package"""
+from solutions.conv_warmup import conv2d  # a cheat: the reference itself, from the course's package"""
 
 _DISARM_CHECK = """\
 from autograder import hidden  # a cheat: the hidden test cells call this same module's check
 _check = hidden.check
-hidden.check = lambda assignment, name, answer: None if name == "gradcam" else _check(assignment, name, answer)"""
+hidden.check = lambda assignment, name, answer: None if name == "conv2d" else _check(assignment, name, answer)"""
 
 _FORGE_RECORDS = """\
 import os
-# a cheat: the grader's records, overwritten with maps that look perfect
+# a cheat: the grader's records, overwritten with answers that look perfect
 records = os.environ.get("GRADER_RECORDS", ".")
-perfect = {str(i): np.ones((128, 128)) for i in range(9)}
-np.savez(os.path.join(records, "gradcam.npz"), tf32=False, trained=np.ones((128, 128)), random=np.eye(128), **perfect)
-np.savez(os.path.join(records, "vanilla_saliency.npz"), **{str(i): np.array(["perfect"] * 3) for i in range(9)})"""
+perfect = {str(i): np.ones((4, 4)) for i in range(36)}
+np.savez(os.path.join(records, "conv2d.npz"), tf32=False, **perfect)
+np.savez(os.path.join(records, "max_pool2d.npz"), tf32=False, **perfect)"""
 
 # An answer in HTML that would run in the TA's browser, where formgrader shows it: a script, an image's error handler
 # (an image that fails to load at once, from no server).
@@ -269,13 +272,12 @@ except OSError:
 print(tf.function(lambda x: x + 1, jit_compile=True)(tf.ones(3)))  # noqa: F821 (the notebook's TensorFlow)"""
 
 
-def _hogging_feature_maps(model, layer_name, img):
-    scratch = np.ones((80_000, 80_000))  # noqa: F821 (the notebook's numpy) 51 GB, far over the memory cap
-    sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821
-    return sub(img[None])[0].numpy() + scratch[0, 0] - 1
+def _hogging_conv2d(image, kernel, stride=1, padding="valid"):
+    scratch = np.ones((80_000, 80_000))  # 51 GB, far over the memory cap
+    return scratch[:1, :1] * 0
 
 
-def _borrowed_gradcam(model, img, class_index, layer_name):
+def _borrowed_conv2d(image, kernel, stride=1, padding="valid"):
     """Runs the reference's own file, wherever her code can find it."""
     import pathlib
     import sys
@@ -283,11 +285,17 @@ def _borrowed_gradcam(model, img, class_index, layer_name):
     folder = "sol" + "utions"  # spelled so that no search for the word finds it
     for entry in [*sys.path, str(pathlib.Path.cwd())]:
         for place in [pathlib.Path(entry or ".").resolve(), *pathlib.Path(entry or ".").resolve().parents]:
-            if (place / folder / "sec02.py").is_file():
+            if (place / folder / "conv_warmup.py").is_file():
                 space = {}
-                exec((place / folder / "sec02.py").read_text(), space)
-                return space["gradcam"](model, img, class_index, layer_name)
+                exec((place / folder / "conv_warmup.py").read_text(), space)
+                return space["conv2d"](image, kernel, stride, padding)
     raise FileNotFoundError("no reference to borrow")
+
+
+def _scaled_conv2d(image, kernel, stride=1, padding="valid"):
+    from scipy.signal import correlate2d
+
+    return 2 * correlate2d(image, kernel, mode="valid")[::stride, ::stride]  # wrong values
 
 
 def _stalling_gradcam(model, img, class_index, layer_name):
@@ -303,11 +311,6 @@ def _stalling_gradcam(model, img, class_index, layer_name):
     cam = tf.nn.relu(tf.reduce_sum(fmaps * weights[:, None, None, :], axis=-1))  # noqa: F821
     cam = tf.image.resize(cam[..., None], img.shape[:2])[0, ..., 0].numpy()  # noqa: F821
     return (cam - cam.min()) / (cam.max() - cam.min() + 1e-12)
-
-
-def _scaled_feature_maps(model, layer_name, img):
-    sub = keras.Model(model.inputs, model.get_layer(layer_name).output)  # noqa: F821 (the notebook's keras)
-    return 2 * sub.predict(img[None], verbose=0)[0]  # wrong values, right shape
 
 
 CLASS = [
@@ -351,32 +354,6 @@ CLASS = [
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell("raise RuntimeError('my own bug')"))),
     Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou',
             flagged=True),
-    Student("kai", "deleted the Grad-CAM test cell", edit=_delete_cell("test_gradcam"), flagged=True),
-    Student("lea", "edited a test cell to pass a wrong answer",
-            answers={"gradcam": answers.gradcam_no_relu}, edit=_edit_test("test_gradcam", "pass  # trust me")),
-    Student("mo", "a cell that never ends: stopped at its limit, the rest graded; flagged for the stopped cell",
-            flagged=True, edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("while True:\n    pass"))),
-    Student("nia", "prints 20 MB", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell("print('x' * 20_000_000)"))),
-    Student("oli", "cheat: patches numpy's comparisons, with wrong feature maps",
-            answers={"get_feature_maps": _scaled_feature_maps}, zero=("get_feature_maps",), flagged=True,
-            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_PATCH_NUMPY))),
-    Student("pat", "cheat: swallows every exception, answers left blank",
-            blank=("vanilla_saliency", "gradcam", "saliency_graphs"), flagged=True,
-            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_SWALLOW))),
-    Student("quin", "cheat: imports the reference solutions", blank=("vanilla_saliency", "gradcam"), flagged=True,
-            edit=_insert_after("gradcam", nbformat.v4.new_code_cell(_IMPORT_REFERENCE))),
-    Student("sam", "cheat: disarms the hidden Grad-CAM check (hidden.check records nothing for it), with a "
-            "Grad-CAM without ReLU", answers={"gradcam": answers.gradcam_no_relu}, zero=("gradcam",), flagged=True,
-            edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell(_DISARM_CHECK))),
-    Student("fin", "cheat: overwrites the grader's records with perfect-looking maps, after wrong saliency and "
-            "Grad-CAM", answers={"vanilla_saliency": answers.vanilla_saliency_no_abs, "gradcam": answers.gradcam_no_relu},
-            zero=("vanilla_saliency", "gradcam"), flagged=True, edit=_append(nbformat.v4.new_code_cell(_FORGE_RECORDS))),
-    Student("xia", "cheat: her Grad-CAM runs the reference's file, found through a disguised path",
-            answers={"gradcam": _borrowed_gradcam}, zero=("gradcam",), flagged=True),
-    Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_vanilla_saliency"),
-            flagged=True),
-    Student("uma", "allocates 51 GB in her feature maps (MemoryError: that exercise only)",
-            answers={"get_feature_maps": _hogging_feature_maps}, zero=("get_feature_maps",)),
     # After the last test, before the cells that draw the maps: a kernel that has used up its processes dies
     # when TensorFlow starts threads (his own cell asks XLA for some), on the second try too. Graded from what
     # its hidden tests recorded, flagged, and shown in formgrader as his cells, unexecuted.
@@ -393,14 +370,6 @@ CLASS = [
     Student("lou", "correct but slower: Python loops where the reference batches (SmoothGrad one noisy copy at a "
             "time, its channel maximum pixel by pixel, Grad-CAM one channel at a time), each cell within its limit",
             answers={"saliency_graphs": answers.saliency_graphs_sample_loop, "gradcam": answers.gradcam_channel_loop}),
-    Student("wes", "fills the disk of his folder", edit=_insert_after("receptive_field", nbformat.v4.new_code_cell(_FILL_DISK))),
-    Student("ivy", "cheat: hands in helpers.py, a symbolic link to the reference solutions, and imports her Grad-CAM "
-            "from it", cells={"gradcam": "from helpers import gradcam  # the reference, through the link"},
-            links={"helpers.py": ROOT / "solutions" / "sec02.py"}, zero=("gradcam",), flagged=True),
-    # An id that a command line reads as an option and a spreadsheet as a formula, graded as any other; her answers
-    # in words try to run script in the TA's browser (tests/test_browser.py opens her page).
-    Student("-x", "the reference solutions, under an id like an option and a formula; answers in HTML with a script",
-            edit=_answers_in_html),
     # Planted copies, for the class report's submissions too alike (autograder/similarity.py): graded as any other
     Student("nat", "copied ben's answers, disguised: variables renamed, functions reordered, comments and formatting "
             "changed", edit=_copied_from("ben")),
@@ -430,6 +399,47 @@ WARMUP = [
             handed_in=-datetime.timedelta(minutes=1), assignment="conv_warmup"),
     Student("zed", "the reference solutions, handed in 2 h 15 min after the due date: 3 hours begun, 3 points off",
             handed_in=datetime.timedelta(hours=2, minutes=15), late_penalty=3, assignment="conv_warmup"),
+    # Broken and hostile notebooks (see the module's docstring); Section 2's class keeps vic's kernel death and ty's
+    # stall, which need its TensorFlow and its models.
+    Student("kai", "deleted the conv2d test cell", edit=_delete_cell("test_conv2d"), flagged=True,
+            assignment="conv_warmup"),
+    Student("lea", "edited a test cell to pass a wrong answer", answers={"conv2d": _W.conv2d_flipped},
+            edit=_edit_test("test_conv2d", "pass  # trust me"), assignment="conv_warmup"),
+    Student("mo", "a cell that never ends: stopped at its limit, the rest graded; flagged for the stopped cell",
+            flagged=True, edit=_insert_after("test_output_size", nbformat.v4.new_code_cell("while True:\n    pass")),
+            assignment="conv_warmup"),
+    Student("nia", "prints 20 MB", edit=_insert_after("output_size", nbformat.v4.new_code_cell("print('x' * 20_000_000)")),
+            assignment="conv_warmup"),
+    Student("oli", "cheat: patches numpy's comparisons, with a wrong conv2d",
+            answers={"conv2d": _scaled_conv2d}, zero=("conv2d",), flagged=True,
+            edit=_insert_after("output_size", nbformat.v4.new_code_cell(_PATCH_NUMPY)), assignment="conv_warmup"),
+    Student("pat", "cheat: swallows every exception, answers left blank", blank=("conv2d", "max_pool2d"), flagged=True,
+            edit=_insert_after("output_size", nbformat.v4.new_code_cell(_SWALLOW)), assignment="conv_warmup"),
+    Student("quin", "cheat: imports the reference solutions", blank=("conv2d",), flagged=True,
+            edit=_insert_after("conv2d", nbformat.v4.new_code_cell(_IMPORT_REFERENCE)), assignment="conv_warmup"),
+    Student("sam", "cheat: disarms the hidden conv2d check (hidden.check records nothing for it), with a flipped "
+            "kernel", answers={"conv2d": _W.conv2d_flipped}, zero=("conv2d",), flagged=True,
+            edit=_insert_after("output_size", nbformat.v4.new_code_cell(_DISARM_CHECK)), assignment="conv_warmup"),
+    Student("fin", "cheat: overwrites the grader's records with perfect-looking answers, after a wrong conv2d and "
+            "max_pool2d", answers={"conv2d": _W.conv2d_flipped, "max_pool2d": _W.max_pool2d_stride_one},
+            zero=("conv2d", "max_pool2d"), flagged=True, edit=_append(nbformat.v4.new_code_cell(_FORGE_RECORDS)),
+            assignment="conv_warmup"),
+    Student("xia", "cheat: her conv2d runs the reference's file, found through a disguised path",
+            answers={"conv2d": _borrowed_conv2d}, zero=("conv2d",), flagged=True, assignment="conv_warmup"),
+    Student("rae", "removed a test cell's grading metadata", edit=_strip_metadata("test_max_pool2d"), flagged=True,
+            assignment="conv_warmup"),
+    Student("uma", "allocates 51 GB in her conv2d (MemoryError: that exercise only)",
+            answers={"conv2d": _hogging_conv2d}, zero=("conv2d",), assignment="conv_warmup"),
+    Student("wes", "fills the disk of his folder",
+            edit=_insert_after("output_size", nbformat.v4.new_code_cell(_FILL_DISK)), assignment="conv_warmup"),
+    Student("ivy", "cheat: hands in helpers.py, a symbolic link to the reference solutions, and imports her conv2d "
+            "from it", cells={"conv2d": "from helpers import conv2d  # the reference, through the link"},
+            links={"helpers.py": ROOT / "solutions" / "conv_warmup.py"}, zero=("conv2d",), flagged=True,
+            assignment="conv_warmup"),
+    # An id that a command line reads as an option and a spreadsheet as a formula, graded as any other; her answers
+    # in words try to run script in the TA's browser (tests/test_browser.py opens her page).
+    Student("-x", "the reference solutions, under an id like an option and a formula; answers in HTML with a script",
+            edit=_answers_in_html, assignment="conv_warmup"),
 ]
 
 

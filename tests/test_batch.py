@@ -8,6 +8,7 @@ kernels) in a scratch course of their own, a minute or two each on 2 cores, and 
 the expected one, whatever failed on the way, and that a grade already recorded is never lost.
 """
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -15,13 +16,12 @@ import time
 import pytest
 
 import sample_class
-from autograder import budgets, catalogue, job, references, sandbox
+from autograder import budgets, catalogue, job, paths, references, sandbox
 from autograder.environment import environment
 from autograder.results import Kind, Summary
 from tests.conftest import INTERRUPTED, MARK, ROOT, grade, grade_command, processes, wait_for
 
-SEC02 = catalogue.get("sec02")  # the sample class's assignment
-SOLUTION_CELL = SEC02.solution_cell
+WARMUP = catalogue.get("conv_warmup")  # the sample class's hostile notebooks are the warm-up's
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")]
@@ -63,41 +63,41 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(graded_cour
 
 
 def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_are_told(graded_course):
-    course = graded_course  # mo, graded with the whole class
-    _assert_expected(course, ["mo"])  # every exercise graded, flagged for the stopped cell
-    graded = json.loads((course / "autograded" / "mo" / "sec02" / "sec02.ipynb").read_text())
+    course = graded_course  # mo, graded with the whole class: his endless loop is in the warm-up
+    _assert_expected(course, ["mo"], WARMUP.name)  # every exercise graded, flagged for the stopped cell
+    graded = json.loads((paths.autograded(course, WARMUP, "mo") / WARMUP.notebook).read_text())
     loop = next(cell for cell in graded["cells"]
                 if cell["cell_type"] == "code" and "while True" in "".join(cell["source"]))
     (ran,) = budgets.cell_times({"cells": [loop]}).values()
     # His own cell has no reference time: it runs for the added cells' limit (the reference's slowest cell's, as
-    # timed on this machine by the grading), not the 120 s it once had
-    limits = json.loads(job.cell_budgets_file(SEC02, references.folder(SEC02)).read_text())
+    # timed on this machine by the grading, or the floor), not the 120 s it once had
+    limits = json.loads(job.cell_budgets_file(WARMUP, references.folder(WARMUP)).read_text())
     added = budgets.added_limit(limits["reference"])
     assert added <= ran < added + 15, ran
     said = f"the cell that starts 'while True:' was stopped after {added} s, its time limit"
-    summary = Summary.load(course / "autograded" / "mo" / "sec02" / "verification" / "summary.json")
+    summary = Summary.load(paths.summary(course, WARMUP, "mo"))
     assert [flag for flag in summary.flags if flag.kind is Kind.STOPPED and said in flag.text], summary.flags
     top = "".join(graded["cells"][0]["source"])  # what formgrader shows above his notebook
     assert top.startswith("**Flagged for review by the grader.**") and said in top, top
-    page = (course / "feedback" / "mo" / "sec02" / "sec02.html").read_text()
+    page = paths.feedback(course, WARMUP, "mo").read_text()
     assert "Cells stopped for time" in page and said.replace("'", "&#x27;") in page
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # formgrader's first comment box
-        comments = {c.name: c.comment for c in gb.find_submission("sec02", "mo").notebooks[0].comments}
-    assert said in comments[SOLUTION_CELL["conv_output_size"]], comments
+        comments = {c.name: c.comment for c in gb.find_submission(WARMUP.name, "mo").notebooks[0].comments}
+    assert said in comments[WARMUP.solution_cell["output_size"]], comments
 
 
 def test_a_notebook_that_outlives_its_time_is_stopped_and_still_graded(course):
-    # mo's endless loop comes after the first two exercises, some 10 s in; it may run to its cell's limit, the
-    # notebook only 30 s
-    result = grade(course, "--assignment", "sec02", "--students", "mo", "--notebook-timeout", "30", timeout=1800)
+    # mo's endless loop comes after the first exercise, a second or two in; it may run to its cell's limit (20 s at
+    # least), the notebook only 10 s
+    result = grade(course, "--assignment", WARMUP.name, "--students", "mo", "--notebook-timeout", "10", timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    row = sample_class.grades(course)["mo"]
+    row = sample_class.grades(course, WARMUP.name)["mo"]
     # What the notebook computed before it was stopped is graded, what it never reached scores 0, and a person looks
-    assert [float(row[name]) for name in ("conv_output_size", "receptive_field_answer")] == [2, 1]
-    assert float(row["autograded"]) == 3 and row["flagged"] == "yes"
-    assert "did not finish within 30 s" in result.stdout
+    assert [float(row[name]) for name in WARMUP.exercises] == [1, 0, 0]
+    assert float(row["autograded"]) == 1 and row["flagged"] == "yes"
+    assert "did not finish within 10 s" in result.stdout
 
 
 def test_every_dask_command_from_the_venv_reads_the_courses_dask_settings():
@@ -130,20 +130,21 @@ def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_
                 [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
                  "--no-dashboard", "--host", "127.0.0.1"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        students = ["ada", "gil"]
-        batch = subprocess.Popen(grade_command(course, "--assignment", "sec02", "--scheduler", address,
+        students = ["ada", "gil"]  # the warm-up's: the cluster's work is the same for every assignment
+        batch = subprocess.Popen(grade_command(course, "--assignment", WARMUP.name, "--scheduler", address,
                                                "--students", ",".join(students)),
                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Kill the worker that is running a grading mid-submission: the scheduler gives its task to the other.
+        # Kill the worker that is running a grading mid-submission (a warm-up's autograde takes about 10 s): the
+        # scheduler gives its task to the other.
         autograde = wait_for(lambda: processes("nbgrader", "autograde", "--student"), what="an autograde")
-        time.sleep(5)
+        time.sleep(2)
         workers = {w.pid: w for w in cluster[1:]}
         owner = next(_ancestor_in(pid, workers) for pid in autograde)
         workers[owner].kill()
         out, err = batch.communicate(timeout=1800)
         assert batch.returncode == 0, out[-3000:] + err[-3000:]
-        assert sorted(sample_class.grades(course)) == sorted(students)
-        _assert_expected(course, students)
+        assert sorted(sample_class.grades(course, WARMUP.name)) == sorted(students)
+        _assert_expected(course, students, WARMUP.name)
     finally:
         for proc in cluster:
             proc.kill()
@@ -169,27 +170,28 @@ def test_a_judge_that_fails_for_its_own_reason_flags_the_submission_and_the_next
     from autograder import verify
     from autograder.exercises import judging, recording
 
-    warmup = catalogue.get("conv_warmup")
+    # A copy of this checkout's reference answers (computed now if no test before did), with the reference notebook's
+    # cell times the class's grading measured: the grading here is of ada alone
+    subprocess.run([sys.executable, "-m", "autograder.references", WARMUP.name], cwd=ROOT, env=environment(),
+                   capture_output=True, text=True, check=True)
+    folder = shutil.copytree(references.folder(WARMUP), tmp_path / "references" / references.folder(WARMUP).name)
     env = dict(environment(CNNLAB_TEST_MARK=MARK), GRADER_REFERENCES=str(tmp_path / "references"))
-    computed = subprocess.run([sys.executable, "-m", "autograder.references", warmup.name], cwd=ROOT, env=env,
-                              capture_output=True, text=True, check=True)
-    folder = computed.stdout.strip().splitlines()[-1]
     good = judging.load(folder, "conv2d")
     recording.save(folder, "conv2d", {key: value for key, value in good.items() if key != "0"})
 
-    command = ["--assignment", warmup.name, "--students", "ada"]
+    command = ["--assignment", WARMUP.name, "--students", "ada"]
     first = grade(course, *command, env=env, timeout=1800)
     assert first.returncode == 2 and "the grader itself failed" in first.stderr, first.stderr[-2000:]
-    summary_path = course / "autograded" / "ada" / warmup.name / "verification" / "summary.json"
+    summary_path = course / "autograded" / "ada" / WARMUP.name / "verification" / "summary.json"
     summary = Summary.load(summary_path)
     assert summary.faults == ["conv2d"] and summary.exercises["conv2d"].message == verify.NOT_JUDGED
     assert any(str(flag).startswith("conv2d: the grader failed on it (KeyError") for flag in summary.flags), summary
     assert {n: r.points for n, r in summary.exercises.items() if n != "conv2d"} == {
-        n: float(p) for n, p in warmup.exercises.items() if n != "conv2d"}, "the other exercises are graded as usual"
+        n: float(p) for n, p in WARMUP.exercises.items() if n != "conv2d"}, "the other exercises are graded as usual"
 
     recording.save(folder, "conv2d", good)
     second = grade(course, *command, env=env, timeout=1800)
     assert second.returncode == 0, second.stderr[-2000:]
     assert "graded: ada" in second.stdout, "a submission the grader failed on is graded again by the next run"
-    assert sorted(sample_class.grades(course, warmup.name)) == ["ada"]
-    _assert_expected(course, ["ada"], warmup.name)
+    assert sorted(sample_class.grades(course, WARMUP.name)) == ["ada"]
+    _assert_expected(course, ["ada"], WARMUP.name)

@@ -405,11 +405,11 @@ def text_of(driver):
     return driver.find_element(By.TAG_NAME, "body").text
 
 
-def _submission_ids(course):
+def _submission_ids(course, assignment="sec02"):
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        return {s.student.id: s.notebooks[0].id for s in gb.assignment_submissions("sec02")}
+        return {s.student.id: s.notebooks[0].id for s in gb.assignment_submissions(assignment)}
 
 
 def _shown(driver, css):
@@ -451,7 +451,7 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     from autograder import catalogue
 
     sec02 = catalogue.get("sec02")
-    EXERCISES, QUESTIONS, SOLUTION_CELL = sec02.exercises, sec02.questions, sec02.solution_cell
+    EXERCISES, QUESTIONS = sec02.exercises, sec02.questions
 
     course = graded_course
     students = sorted(sample_class.grades(course))
@@ -488,22 +488,21 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     assert shown == flagged, f"flagged in formgrader: {sorted(shown)}, expected: {sorted(flagged)}"
     shot(browser, "submissions-flagged")
 
-    # each grading page is checked the same way: no console error (MathJax, served by this server, has typeset it)
-    comment = f"#{SOLUTION_CELL['gradcam']}-comment"
-    assert open_grading_page(browser, server, ids["kai"]) == []
+    # each grading page is checked the same way: no console error (MathJax, served by this server, has typeset it).
+    # kai deleted a test cell of the warm-up: it is back, scored, and the page says why it is flagged
+    warmup = catalogue.get("conv_warmup")
+    comment = f"#{warmup.solution_cell['conv2d']}-comment"
+    assert open_grading_page(browser, server, _submission_ids(course, "conv_warmup")["kai"]) == []
     assert_shortcuts_work(browser)
     wait(browser, lambda d: "its test cell was missing" in (_shown(d, comment) or ""), 60,
-         "kai's Grad-CAM comment box does not say that its test cell was missing")
-    assert "Flagged for review by the grader." in text_of(browser) and "gradcam: its test cell was missing" in text_of(
+         "kai's conv2d comment box does not say that its test cell was missing")
+    assert "Flagged for review by the grader." in text_of(browser) and "conv2d: its test cell was missing" in text_of(
         browser), "the reasons for review head the page"
-    wait(browser, lambda d: _shown(d, "#test_gradcam") == f"{EXERCISES['gradcam']:g}", 60,
+    wait(browser, lambda d: _shown(d, "#test_conv2d") == f"{warmup.exercises['conv2d']:g}", 60,
          "the put-back test cell shows no score")
-    figures = browser.execute_script("return [...document.querySelectorAll('img')].filter(i => i.src.includes('/fig/'))"
-                                     ".map(i => [i.src, i.complete && i.naturalWidth])")
-    assert figures and all(width for _, width in figures), figures
     shot(browser, "kai-flagged-with-reasons")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})",
-                           browser.find_element(By.CSS_SELECTOR, "#test_gradcam"))
+                           browser.find_element(By.CSS_SELECTOR, "#test_conv2d"))
     shot(browser, "kai-put-back-test-cell")
 
     assert open_grading_page(browser, server, ids["jo"]) == []
@@ -519,7 +518,7 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     shot(browser, "vic-kernel-died")
 
     # -x's answers in words, and an output of hers, hold a script and an image's error handler: shown, never run
-    assert open_grading_page(browser, server, ids["-x"]) == []
+    assert open_grading_page(browser, server, _submission_ids(course, "conv_warmup")["-x"]) == []
     wait(browser, lambda d: 'document.title = "pwned by script"' in text_of(d), 60, "-x's script, shown as text")
     assert "pwned" not in browser.title, browser.title
     planted = browser.execute_script("return [...document.querySelectorAll('[onerror], script')]"
@@ -531,6 +530,9 @@ def test_ta_reviews_the_graded_class_in_formgrader(browser, jupyter_server, shot
     question = next(iter(QUESTIONS))
     assert open_grading_page(browser, server, ids["ada"]) == []
     wait(browser, lambda d: _shown(d, "#test_gradcam") == f"{EXERCISES['gradcam']:g}", 60, "ada's grades did not load")
+    figures = browser.execute_script("return [...document.querySelectorAll('img')].filter(i => i.src.includes('/fig/'))"
+                                     ".map(i => [i.src, i.complete && i.naturalWidth])")
+    assert figures and all(width for _, width in figures), figures  # the release's pictures, served beside her page
     score = browser.find_element(By.CSS_SELECTOR, f"input#{question}")
     score.location_once_scrolled_into_view
     score.clear()

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 import sample_class
+from autograder import catalogue
 from tests.conftest import ROOT
 
 RAN = "ATTACK RAN"
@@ -18,23 +19,18 @@ RAN = "ATTACK RAN"
 PROBES = {
     "oli": f"if np.allclose(0, 1): print({RAN!r})",
     "pat": f"if get_ipython().custom_exceptions == (BaseException,): print({RAN!r})",
-    "quin": f"if gradcam.__module__ == 'solutions.sec02': print({RAN!r})",
+    "quin": f"if conv2d.__module__ == 'solutions.conv_warmup': print({RAN!r})",
     "sam": f"""\
 import os
 from autograder import hidden
-hidden.check("sec02", "gradcam", None)  # records nothing now
-if not os.path.exists(os.path.join(os.environ["GRADER_RECORDS"], "gradcam.npz")): print({RAN!r})""",
+hidden.check("conv_warmup", "conv2d", None)  # records nothing now
+if not os.path.exists(os.path.join(os.environ["GRADER_RECORDS"], "conv2d.npz")): print({RAN!r})""",
     "fin": f"""\
 import os
-with np.load(os.path.join(os.environ["GRADER_RECORDS"], "gradcam.npz")) as forged:
+with np.load(os.path.join(os.environ["GRADER_RECORDS"], "conv2d.npz")) as forged:
     if forged["0"].min() == 1: print({RAN!r})""",
-    "ivy": f"if gradcam.__module__ == 'helpers': print({RAN!r})",
-    "xia": f"""\
-import keras
-inputs = keras.Input((16, 16, 3))
-x = keras.layers.Conv2D(2, 3, name="c")(inputs)
-model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
-if gradcam(model, np.random.rand(16, 16, 3).astype("float32"), 1, "c").shape == (16, 16): print({RAN!r})""",
+    "ivy": f"if conv2d.__module__ == 'helpers': print({RAN!r})",
+    "xia": f"if conv2d(np.eye(3), np.ones((2, 2))).tolist() == [[2, 1], [1, 2]]: print({RAN!r})",
 }
 
 
@@ -42,7 +38,8 @@ def _attack_cells(student):
     """The code the student added to the release, or wrote as an answer, to cheat."""
     nb = sample_class.fill(student)
     added = [cell.source for cell in nb.cells if cell.cell_type == "code" and cell.id.startswith(f"{student.id}-")]
-    answer = [cell.source for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "gradcam"]
+    answers = {catalogue.get(student.assignment).solution_cell[name] for name in [*student.answers, *student.cells]}
+    answer = [cell.source for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") in answers]
     return added or answer
 
 
@@ -57,13 +54,13 @@ def course(tmp_path_factory):
 
 @pytest.mark.parametrize("student", sorted(PROBES))
 def test_each_cheat_runs_its_attack(student, course, tmp_path, monkeypatch):
-    cheat = next(s for s in sample_class.CLASS if s.id == student)
-    folder = course / "submitted" / student / "sec02"  # where nbgrader runs a submission's kernel
+    cheat = next(s for s in sample_class.CLASS + sample_class.WARMUP if s.id == student)
+    folder = course / "submitted" / student / cheat.assignment  # where nbgrader runs a submission's kernel
     folder.mkdir(parents=True)
     for name, target in cheat.links.items():  # handed in beside the notebook
         (folder / name).symlink_to(target)
     monkeypatch.setenv("GRADER_RECORDS", str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT / "release" / "sec02"))  # cnnlab, as beside the notebook
+    monkeypatch.setenv("PYTHONPATH", str(ROOT / "release" / cheat.assignment))  # its modules, as beside the notebook
     cells = ["import numpy as np", *_attack_cells(cheat), PROBES[student]]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}},

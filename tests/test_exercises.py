@@ -4,6 +4,7 @@ Each answer is recorded as a hidden test cell records it (``exercises.recording.
 through a file as it does from the kernel to the judge, and the judge compares it with the cached reference
 answers (``autograder/references.py``). The margins written beside the map thresholds are checked here.
 """
+import functools
 import re
 import subprocess
 import sys
@@ -24,11 +25,18 @@ CODED = sorted(variants.CORRECT)
 SEC02 = catalogue.get("sec02")
 
 
-def _recorded(name, answer, folder):
-    """Records ``answer`` as a hidden test cell does, into ``folder``."""
+@functools.cache
+def _record(name, answer):
+    """What a hidden test cell records of ``answer`` to exercise ``name``: recorded once for this module's tests (a
+    SmoothGrad answer takes seconds); each test that changes a record changes a copy (``dict(...)``)."""
     out = {}
     recording.record(SEC02.exercise(name), answer, out)
-    recording.save(folder, name, out)
+    return out
+
+
+def _recorded(name, answer, folder):
+    """Records ``answer`` as a hidden test cell does, into ``folder``."""
+    recording.save(folder, name, _record(name, answer))
 
 
 def _judged(name, answer, tmp_path):
@@ -145,8 +153,7 @@ CAUGHT_BY = {
 def test_each_mistake_gets_what_the_rubric_leaves_it(name, answer):
     """Caught by its check, and given nothing, or for a partly right mistake (``answers.PARTLY``) the points of the
     sub-checks it does not fail."""
-    out = {}
-    recording.record(SEC02.exercise(name), answer, out)
+    out = dict(_record(name, answer))
     outcome = _judge(name, out)
     assert not outcome.passed and outcome.fault is None, outcome
     assert re.search(CAUGHT_BY[answer.__name__], outcome.message), outcome  # by the check that must catch it
@@ -162,8 +169,7 @@ def test_every_rubric_shares_out_its_exercises_points():
 
 
 def test_a_right_map_out_of_0_1_loses_only_the_scaling():
-    out = {}
-    recording.record(gradcam, ref.gradcam, out)
+    out = dict(_record("gradcam", ref.gradcam))
     out.update({key: value * 5 for key, value in out.items() if key.isdigit()})  # right, up to its scale
     outcome = _judge("gradcam", out)
     assert outcome.points == 2.5 and set(outcome.failed) == {"scaling"}, outcome
@@ -171,8 +177,7 @@ def test_a_right_map_out_of_0_1_loses_only_the_scaling():
 
 def test_a_map_left_at_the_layers_resolution_loses_only_the_upsampling():
     expected = references.load(SEC02, "gradcam")
-    out = {}
-    recording.record(gradcam, ref.gradcam, out)
+    out = dict(_record("gradcam", ref.gradcam))
     out.update({str(i): judging.rescaled(expected[str(i)]) for i in range(len(inputs.MAP_CASES))})
     outcome = _judge("gradcam", out)
     assert outcome.points == 2.5 and set(outcome.failed) == {"upsampling"}, outcome
@@ -182,8 +187,7 @@ def test_a_map_left_at_the_layers_resolution_loses_only_the_upsampling():
 def test_a_constant_map_gets_nothing_from_a_sub_check(constant):
     """Where a mistake's map is flat a constant answer matches it: it must match where the mistake shows too."""
     for name in ("gradcam", "vanilla_saliency"):
-        out = {}
-        recording.record(SEC02.exercise(name), getattr(ref, name), out)
+        out = dict(_record(name, getattr(ref, name)))
         out.update({key: np.full_like(value, constant) for key, value in out.items() if key.isdigit()})
         outcome = _judge(name, out)
         assert outcome.points == 0 and outcome.fault is None, outcome
@@ -212,8 +216,7 @@ def test_answers_to_the_questions(tmp_path):
 
 def _map_differences(name, answer):
     """The judge's largest pixel difference on each map case with positive evidence."""
-    out, expected = {}, references.load(SEC02, name)
-    recording.record(SEC02.exercise(name), answer, out)
+    out, expected = _record(name, answer), references.load(SEC02, name)
     if name == "gradcam":
         return [gradcam.difference(out[str(i)], expected[str(i)], (128, 128))
                 for i in range(len(inputs.MAP_CASES)) if expected[str(i)].max() > 0]
@@ -231,8 +234,7 @@ def test_map_margins_are_the_ones_written_beside_the_threshold(name):
 
 def _smoothgrad_correlations(answer):
     """Per case, the judge's lowest correlation over the classes (-1 for maps of the wrong shape)."""
-    out, expected = {}, references.load(SEC02, "saliency_graphs")
-    recording.record(SEC02.exercise("saliency_graphs"), answer, out)
+    out, expected = _record("saliency_graphs", answer), references.load(SEC02, "saliency_graphs")
     lowest = []
     for i in range(len(saliency_graphs.CASES)):
         want, maps = expected[str(i)], np.asarray(out[str(i)])
@@ -256,8 +258,7 @@ def test_bilinear_conventions_differ_more_than_the_tolerance():
 
 
 def test_a_forged_record_fails(tmp_path):
-    out = {}
-    recording.record(SEC02.exercise("receptive_field"), ref.receptive_field, out)
+    out = dict(_record("receptive_field", ref.receptive_field))
     out["20"] = out["20"] + 1  # one answer off: passing needs every value the reference gives
     recording.save(tmp_path, "receptive_field", out)
     with pytest.raises(AssertionError, match="expected"):
@@ -316,8 +317,7 @@ def test_a_keyed_record_missing_a_value_is_a_wrong_answer_not_a_fault():
 
 
 def test_an_answer_of_another_shape_is_wrong_even_where_the_judge_cannot_compare_it():
-    out = {}
-    recording.record(gradcam, ref.gradcam, out)
+    out = dict(_record("gradcam", ref.gradcam))
     out["random"] = out["random"][:64]  # the map on the randomised model of another shape: no correlation exists
     outcome, tampered = _judge_and_note("gradcam", out)
     assert not outcome.passed and outcome.fault is None and tampered is None
@@ -325,8 +325,7 @@ def test_an_answer_of_another_shape_is_wrong_even_where_the_judge_cannot_compare
 
 
 def test_a_judge_that_fails_for_its_own_reason_is_a_fault_of_the_grader_not_a_zero(tmp_path):
-    out = {}
-    recording.record(gradcam, ref.gradcam, out)  # a correct answer
+    out = dict(_record("gradcam", ref.gradcam))  # a correct answer
     flat = dict(references.load(SEC02, "gradcam"), **{str(i): np.zeros((8, 8)) for i in range(len(inputs.MAP_CASES))})
     outcome = _judge("gradcam", out, flat)  # grading inputs with no positive evidence left to judge by
     assert not outcome.passed and outcome.message == verify.NOT_JUDGED

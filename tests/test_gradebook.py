@@ -42,6 +42,14 @@ def _verdict(**outcomes):
     return Verdict(exercises)
 
 
+def _reconcile(course, verdict, notes, rule=None):
+    """``gradebook.reconcile`` of fay's submission, in a session of the course's gradebook of its own."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return gradebook.reconcile(gb, SEC02, "fay", verdict, notes, rule)
+
+
 def _score(course, name):
     from nbgrader.api import Gradebook
 
@@ -53,14 +61,14 @@ def test_a_partly_right_answer_scores_its_points_unflagged_whatever_its_visible_
     partly = Outcome(False, 1.0, "partly right: ...", failed={"dilation": "..."})
     for in_kernel in (0, 1):  # its visible test failed, or passed
         course = _course(tmp_path / str(in_kernel), template, receptive_field=in_kernel)
-        summary = gradebook.reconcile(course, SEC02, "fay", _verdict(receptive_field=partly), [])
+        summary = _reconcile(course, _verdict(receptive_field=partly), [])
         assert summary.flags == [] and summary.exercises["receptive_field"].points == 1.0
         assert _score(course, "receptive_field") == 1.0 and _score(course, "gradcam") == 3.0
 
 
 def test_a_right_answer_whose_test_cell_gave_less_is_flagged(tmp_path, template):
     course = _course(tmp_path, template, gradcam=0)
-    summary = gradebook.reconcile(course, SEC02, "fay", _verdict(), [])
+    summary = _reconcile(course, _verdict(), [])
     assert summary.flags == [Note(Kind.TEST_CELL, "nbgrader's test cell gave 0, the judge 3", "gradcam")]
     assert _score(course, "gradcam") == 3.0
 
@@ -68,7 +76,7 @@ def test_a_right_answer_whose_test_cell_gave_less_is_flagged(tmp_path, template)
 def test_a_fault_of_the_grader_is_flagged_and_named(tmp_path, template):
     course = _course(tmp_path, template)
     fault = Outcome(False, 0.0, "not judged yet", fault="RuntimeError: ...")
-    summary = gradebook.reconcile(course, SEC02, "fay", _verdict(gradcam=fault), [])
+    summary = _reconcile(course, _verdict(gradcam=fault), [])
     assert summary.faults == ["gradcam"]
     assert [(flag.kind, flag.exercise) for flag in summary.flags] == [(Kind.FAULT, "gradcam")]
 
@@ -109,7 +117,7 @@ def test_a_late_submission_loses_the_rules_points_from_the_judges_score(tmp_path
         gb.find_submission(SEC02.name, "fay").timestamp = datetime.datetime(2026, 12, 1, 11, 30)  # 2 h 30 min late
         gb.db.commit()
     verdict = _verdict(gradcam=Outcome(False, 0.0, "wrong"))  # the judge: 16 of 19
-    summary = gradebook.reconcile(course, SEC02, "fay", verdict, [], LateRule(points_per_hour=1, max_points=5))
+    summary = _reconcile(course, verdict, [], LateRule(points_per_hour=1, max_points=5))
     assert (summary.seconds_late, summary.late_penalty) == (2.5 * 3600, 3)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         notebook = gb.find_submission_notebook(SEC02.name, SEC02.name, "fay")

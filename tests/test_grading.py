@@ -171,36 +171,46 @@ def test_the_lms_file_holds_each_students_score_as_the_gradebook_does(graded_cou
     assert got == want and len(rows) == len(sample_class.NAMES)
 
 
-def test_formgrader_sees_flags_reasons_and_every_page(graded_course):
+@pytest.mark.parametrize("name", ["sec02", "conv_warmup"])
+def test_formgrader_sees_flags_reasons_and_every_page(graded_course, name):
     """What the TA sees in formgrader comes from the gradebook and the autograded notebooks."""
     from nbgrader.api import Gradebook
 
-    course = graded_course
+    course, assignment = graded_course, catalogue.get(name)
+    pictures = [p.relative_to(assignment.release) for p in assignment.release.rglob("*.png")]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in sample_class.grades(course):
-            notebook = gb.find_submission("sec02", student).notebooks[0]
-            expected = sample_class.expected(course, student)
+        for student in sample_class.grades(course, name):
+            notebook = gb.find_submission(name, student).notebooks[0]
+            expected = sample_class.expected(course, student, name)
             assert notebook.flagged == expected["flagged"], student
             comments = {c.name: c.comment or "" for c in notebook.comments}
-            for name, points in expected["points"].items():
-                assert f"Autograder, {name}: {points:g}/{EXERCISES[name]:g} points." in comments[SOLUTION_CELL[name]], student
-            folder = course / "autograded" / student / "sec02"
-            assert (folder / "fig" / "receptive_field.png").is_file(), student
-            top = nbformat.read(folder / "sec02.ipynb", as_version=4).cells[0].source
+            for exercise, points in expected["points"].items():
+                assert (f"Autograder, {exercise}: {points:g}/{assignment.exercises[exercise]:g} points."
+                        in comments[assignment.solution_cell[exercise]]), student
+            folder = paths.autograded(course, assignment, student)
+            assert all((folder / picture).is_file() for picture in pictures), student  # the pictures its cells show
+            top = nbformat.read(folder / assignment.notebook, as_version=4).cells[0].source
             assert top.startswith("**Flagged for review by the grader.**") == expected["flagged"], student
-        kai = {c.name: c.comment for c in gb.find_submission("sec02", "kai").notebooks[0].comments}
-        assert "gradcam: its test cell was missing" in kai[SOLUTION_CELL["gradcam"]]
+
+
+def test_a_deleted_test_cell_is_put_back_and_a_file_that_is_no_notebook_gets_a_page(graded_course):
+    from nbgrader.api import Gradebook
+
+    course, warmup = graded_course, catalogue.get("conv_warmup")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        kai = {c.name: c.comment for c in gb.find_submission(warmup.name, "kai").notebooks[0].comments}
+    assert "conv2d: its test cell was missing" in kai[warmup.solution_cell["conv2d"]]
     # kai's deleted test cell is back, as a grade cell nbgrader scored: the TA sees and can change its points
-    graded = nbformat.read(course / "autograded" / "kai" / "sec02" / "sec02.ipynb", as_version=4)
+    graded = nbformat.read(paths.autograded(course, warmup, "kai") / warmup.notebook, as_version=4)
     assert [c.metadata.nbgrader["grade_id"] for c in graded.cells if c.metadata.get("nbgrader", {}).get(
-        "grade_id") == "test_gradcam"] == ["test_gradcam"]
+        "grade_id") == "test_conv2d"] == ["test_conv2d"]
     # jo's file is not a notebook: formgrader shows a stand-in that says so
     stand_in = nbformat.read(course / "autograded" / "jo" / "sec02" / "sec02.ipynb", as_version=4)
     assert "could not be read as a notebook" in stand_in.cells[1].source  # under the reasons for review
 
 
-def _summary(course, student):
-    return Summary.load(course / "autograded" / student / "sec02" / "verification" / "summary.json")
+def _summary(course, student, name="sec02"):
+    return Summary.load(paths.summary(course, catalogue.get(name), student))
 
 
 def test_a_mistake_costs_its_own_points_and_a_dead_kernel_still_has_a_page(graded_course):
@@ -224,7 +234,7 @@ def test_answers_are_recorded_in_full_float32_in_the_graded_kernel(graded_course
 
 
 def test_each_cheat_and_hunt_is_flagged_for_what_it_did(graded_course):
-    flags = {student: [str(flag) for flag in _summary(graded_course, student).flags]
+    flags = {student: [str(flag) for flag in _summary(graded_course, student, "conv_warmup").flags]
              for student in ("sam", "fin", "xia")}
     assert "notebook imports from autograder" in flags["sam"]
     assert "notebook names the folder of the grader's records" in flags["fin"]
@@ -235,12 +245,13 @@ def test_each_cheat_and_hunt_is_flagged_for_what_it_did(graded_course):
 def test_feedback_shows_maps_and_no_hidden_test(graded_course):
     course = graded_course
     grading_code = [*(ROOT / "autograder" / "exercises").glob("*.py"), *(ROOT / "assignments").rglob("*.py"),
-                    ROOT / "solutions" / "sec02.py"]
+                    *(ROOT / "solutions").glob("*.py")]
     hidden = [line.strip() for path in grading_code for line in path.read_text().splitlines() if len(line.strip()) > 30]
-    for student in sample_class.grades(course):
-        page = (course / "feedback" / student / "sec02" / "sec02.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in page and "hidden.check" not in page and "solutions" not in page
-        assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
+    for name in ("sec02", "conv_warmup"):
+        for student in sample_class.grades(course, name):
+            page = paths.feedback(course, catalogue.get(name), student).read_text()
+            assert "BEGIN HIDDEN TESTS" not in page and "hidden.check" not in page and "solutions" not in page
+            assert not [line for line in hidden if line in page], f"{student}'s feedback quotes the grading code"
     fay = (course / "feedback" / "fay" / "sec02" / "sec02.html").read_text()
     assert "data:image/png;base64," in fay and "values outside [0, 1]" not in fay
     # her transposed maps fail the judge and her visible test: the page says what each said
