@@ -273,8 +273,8 @@ print(tf.function(lambda x: x + 1, jit_compile=True)(tf.ones(3)))  # noqa: F821 
 
 
 def _hogging_conv2d(image, kernel, stride=1, padding="valid"):
-    scratch = np.ones((80_000, 80_000))  # 51 GB, far over the memory cap
-    return scratch[:1, :1] * 0
+    scratch = np.ones((80_000, 80_000))  # noqa: F821 (the notebook's numpy) 51 GB, far over the memory cap
+    return scratch[:image.shape[0], :image.shape[1]]
 
 
 def _borrowed_conv2d(image, kernel, stride=1, padding="valid"):
@@ -408,7 +408,8 @@ WARMUP = [
     Student("mo", "a cell that never ends: stopped at its limit, the rest graded; flagged for the stopped cell",
             flagged=True, edit=_insert_after("test_output_size", nbformat.v4.new_code_cell("while True:\n    pass")),
             assignment="conv_warmup"),
-    Student("nia", "prints 20 MB", edit=_insert_after("output_size", nbformat.v4.new_code_cell("print('x' * 20_000_000)")),
+    Student("nia", "prints 20 MB",
+            edit=_insert_after("output_size", nbformat.v4.new_code_cell("print('x' * 20_000_000)")),
             assignment="conv_warmup"),
     Student("oli", "cheat: patches numpy's comparisons, with a wrong conv2d",
             answers={"conv2d": _scaled_conv2d}, zero=("conv2d",), flagged=True,

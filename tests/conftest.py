@@ -65,13 +65,14 @@ def grade(course, *args, env=None, timeout=5400):
                           capture_output=True, text=True, timeout=timeout)
 
 
-# The students of the batch that ``graded_course`` starts and kills before it grades the class
-INTERRUPTED = ["ada", "fay", "gil", "ian"]
+# The students of the batch that ``graded_course`` starts and kills before it grades the class: the warm-up's, which
+# grade in seconds (a batch is stopped the same way whatever it grades)
+INTERRUPTED = ("conv_warmup", ["ada", "ben", "fay", "gil"])
 
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory):
-    """A scratch course with the whole sample class graded by the main command (about 20 minutes).
+    """A scratch course with the whole sample class graded by the main command (about 15 minutes on 2 cores).
 
     On the way, as a TA's day may go: a first batch of four students (``interrupted_batch``: a second batch started
     beside it, one of its workers killed, then the batch itself killed), whose record ``interrupted.json``
@@ -80,7 +81,7 @@ def graded_course(tmp_path_factory):
     import sample_class
 
     course = sample_class.new_course(tmp_path_factory.mktemp("course"))
-    seen = interrupted_batch(course, INTERRUPTED)
+    seen = interrupted_batch(course, *INTERRUPTED)
     killer = KernelKiller("kim")
     killer.start()
     try:
@@ -96,39 +97,44 @@ def graded_course(tmp_path_factory):
     return course
 
 
-def interrupted_batch(course, students):
-    """A batch of Section 2's ``students`` on 2 workers, started and then killed; returns what was seen on the way:
+def interrupted_batch(course, assignment, students):
+    """A batch of ``assignment``'s ``students`` on 2 workers, started and then killed; returns what was seen on the
+    way:
 
     * ``second``: the exit code and error output of a second batch started while the first held the course;
     * ``threads``: TF_NUM_INTRAOP_THREADS of each grading kernel running then (each in its sandbox);
     * ``killed_workers``: the nbgrader autograde processes killed mid-submission (their jobs are run again);
     * ``done_before``: the students recorded when the batch itself was killed, once a first one was.
     """
-    batch = subprocess.Popen(grade_command(course, "--assignment", "sec02", "--workers", "2",
+    batch = subprocess.Popen(grade_command(course, "--assignment", assignment, "--workers", "2",
                                            "--students", ",".join(students)),
                              cwd=ROOT, env=environment(CNNLAB_TEST_MARK=MARK), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         lock = course / ".grading.lock"
         wait_for(lambda: lock.exists() and f"pid {batch.pid}" in lock.read_text(), what="the batch's lock")
-        second = grade(course, "--assignment", "sec02", "--students", students[0], timeout=300)
+        second = grade(course, "--assignment", assignment, "--students", students[0], timeout=300)
         victims = wait_for(lambda: processes("nbgrader", "autograde", "--student"), what="an autograde")
         kernels = wait_for(lambda: processes("ipykernel_launcher"), what="a grading kernel")
         threads = [environ_of(pid).get("TF_NUM_INTRAOP_THREADS") for pid in kernels]
-        time.sleep(5)
+        time.sleep(1)  # into the notebook: the warm-up's kernel runs for some 6 s
+        killed = []
         for pid in victims:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # one that ended meanwhile is not counted
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
         summaries = course / "autograded"
-        wait_for(lambda: list(summaries.glob("*/sec02/verification/summary.json")), what="a first graded student")
+        wait_for(lambda: list(summaries.glob(f"*/{assignment}/verification/summary.json")),
+                 what="a first graded student")
     finally:
         os.killpg(batch.pid, signal.SIGKILL)
         batch.communicate()
-    done_before = sorted(p.parts[-4] for p in summaries.glob("*/sec02/verification/summary.json")
+    done_before = sorted(p.parts[-4] for p in summaries.glob(f"*/{assignment}/verification/summary.json")
                          if "error" not in json.loads(p.read_text()))
     wait_for(lambda: not processes("nbgrader", "autograde") and not processes("sandbox.py"),
              timeout=60, what="the killed batch's processes to end")
     return {"batch_pid": batch.pid, "second": {"returncode": second.returncode, "stderr": second.stderr[-2000:]},
-            "threads": threads, "killed_workers": sorted(victims), "done_before": done_before}
+            "threads": threads, "killed_workers": sorted(killed), "done_before": done_before}
 
 
 def processes(*words):

@@ -53,13 +53,14 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(graded_cour
     seen = json.loads((graded_course / "interrupted.json").read_text())
     # Two batches at once: the second stopped at once, naming the first, and changed nothing.
     assert seen["second"]["returncode"] == 2 and f"pid {seen['batch_pid']}" in seen["second"]["stderr"], seen["second"]
-    # Meanwhile, each grading kernel, in its sandbox, ran TensorFlow on one thread (ONE_CORE, autograder/job.py).
+    # Meanwhile, each grading kernel, in its sandbox, had one thread for TensorFlow (ONE_CORE, autograder/job.py).
     assert seen["threads"] and set(seen["threads"]) == {"1"}, seen["threads"]
     # A worker was killed mid-submission, then the batch, once a first student was recorded: the next run (the
     # whole class's) took exactly those students as done, and graded the rest of the four, every grade as expected.
     assert seen["killed_workers"] and seen["done_before"], seen
     assert seen["unchanged"] == seen["done_before"], "a student graded before the kill was graded again, or lost"
-    _assert_expected(graded_course, INTERRUPTED)
+    assignment, students = INTERRUPTED
+    _assert_expected(graded_course, students, assignment)
 
 
 def test_an_endless_loop_is_stopped_at_its_cells_limit_and_the_ta_and_student_are_told(graded_course):
