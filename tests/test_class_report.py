@@ -63,13 +63,14 @@ def test_the_tables_count_the_class():
 def test_the_cells_times_are_the_summaries_by_the_release_cells_names():
     """What each graded notebook's cells took (``Summary.cells``, measured by the job): the release's cells by name,
     the cells the students added together."""
+    import dataclasses
     import json
 
     from autograder import budgets
 
     first = next(c for c in json.loads(WARMUP.release_notebook.read_text())["cells"] if c["cell_type"] == "code")
-    ran = [_summary("ada"), _summary("ben")]
-    ran[0].cells, ran[1].cells = {budgets.key(first): 1.5}, {budgets.key(first): 2.0, "ben-7": 30.0}
+    ran = [dataclasses.replace(_summary("ada"), cells={budgets.key(first): 1.5}),
+           dataclasses.replace(_summary("ben"), cells={budgets.key(first): 2.0, "ben-7": 30.0})]
     times = class_report._cell_times(WARMUP, ran)
     assert {name: seconds for name, (seconds, _) in times.items()} == {
         budgets.cell_name(first): [1.5, 2.0], class_report.ADDED: [30.0]}
