@@ -65,15 +65,14 @@ def import_roster(course, path):
     nbgrader_step(course, "db", "student", "import", str(pathlib.Path(path).resolve()))
 
 
-def from_sample_class(course, assignment):
-    """The embedded sample class (``python -m sample_class``), written into the course's submitted/, with its
-    roster (``roster.csv``)."""
+def write_sample_class(course):
+    """The embedded sample class (``python -m sample_class``), every assignment's, written into the course's
+    submitted/, and its roster (``roster.csv``) imported."""
     result = subprocess.run([sys.executable, "-m", "sample_class", str(course)], cwd=ROOT, env=environment(),
                             capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise InfrastructureError(f"writing the sample class failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     import_roster(course, course / "roster.csv")
-    return {student: [] for student in students_in(paths.submissions(course), assignment)}
 
 
 def from_folder(course, assignment, folder):

@@ -217,12 +217,10 @@ def assignments(args):
 def collect_students(course, assignment, args):
     """The students of ``assignment`` to grade, collected into the course's submitted/ (``collect.py``), with the
     notes of their collection: {student: notes}."""
-    if args.submissions:
-        students = collect.from_folder(course, assignment, args.submissions)
-    elif args.zip:
+    if args.zip:
         students = collect.from_zip(course, assignment, args.zip)
-    else:
-        students = collect.from_sample_class(course, assignment)
+    else:  # a folder, or the course's submitted/, where main wrote the sample class
+        students = collect.from_folder(course, assignment, args.submissions or paths.submissions(course))
     if args.students:
         wanted = set(args.students.split(","))
         students = {s: notes for s, notes in students.items() if s in wanted}
@@ -283,6 +281,8 @@ def main(argv=None):
         with batch_lock(course):
             if args.roster:
                 collect.import_roster(course, args.roster)
+            if not (args.submissions or args.zip):
+                collect.write_sample_class(course)  # once, for every assignment it hands in
             graded, late_rule = {}, late.rule(course)
             for assignment in to_grade:
                 nbgrader_step(course, "generate_assignment", assignment.name, "--force")

@@ -3,9 +3,9 @@
     python -m sample_class COURSE_ROOT   # writes COURSE_ROOT/submitted/<student>/<assignment>/ and COURSE_ROOT/roster.csv
 
 ``CLASS`` hands in Section 2 (``sec02``), ``WARMUP`` the warm-up (``conv_warmup``); some students do both. What the
-grader does with a broken or hostile notebook (a deleted test cell, an endless loop, a cheat) is the same for every
-assignment: those students hand in the warm-up, which grades in seconds, and Section 2's class keeps its own answers,
-styles and mistakes, and what needs its TensorFlow.
+grader does with a broken or hostile notebook (a deleted test cell, an endless loop, a cheat, a file that is no
+notebook, a kernel killed from outside) is the same for every assignment: those students hand in the warm-up, which
+grades in seconds, and Section 2's class keeps its own answers, styles and mistakes, and what needs its TensorFlow.
 
 Every student starts from the blank release and fills the solution cells: with the reference solutions,
 with other correct answers, with the typical mistakes of ``answers.MISTAKES``, or breaks the
@@ -22,12 +22,11 @@ import pathlib
 import shutil
 from dataclasses import dataclass, field
 
-import nbformat
-
 # The answers import TensorFlow: cnnlab first sets what TensorFlow reads when it is imported, and imports it without
 # its C++ start-up lines on stderr ("Could not find cuda drivers..."; see source/sec02/cnnlab/__init__.py).
 import cnnlab  # noqa: F401
 from autograder import ROOT, catalogue, late, paths, reports
+import nbformat  # after autograder, which spares it jsonschema's IRI grammar (autograder/__init__.py)
 from sample_class import answers, conv_warmup_answers, styles
 from tools.build import solution_cells
 
@@ -352,8 +351,6 @@ CLASS = [
     Student("ian", "hard-codes two classes; a demo cell raises; Grad-CAM upsampled to nearest neighbours",
             answers={"saliency_graphs": answers.saliency_graphs_two_classes, "gradcam": answers.gradcam_nearest},
             edit=_insert_after("conv_output_size", nbformat.v4.new_code_cell("raise RuntimeError('my own bug')"))),
-    Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou',
-            flagged=True),
     # After the last test, before the cells that draw the maps: a kernel that has used up its processes dies
     # when TensorFlow starts threads (his own cell asks XLA for some), on the second try too. Graded from what
     # its hidden tests recorded, flagged, and shown in formgrader as his cells, unexecuted.
@@ -362,9 +359,6 @@ CLASS = [
     Student("tia", "one mistake, upstream: prepare_image puts the channels first, so her saliency_graphs's "
             "visible test fails; saliency_graphs itself is right",
             answers={"prepare_image": answers.prepare_image_channels_first}),
-    # tests/conftest.py kills her kernel once from outside while she is graded, as the machine's OOM killer
-    # or an operator would: the second try grades her in full.
-    Student("kim", "the reference solutions; her kernel is killed once from outside while she is graded"),
     Student("ty", "his Grad-CAM never ends on the grader's models: its test cell is stopped at its time limit",
             answers={"gradcam": _stalling_gradcam}, zero=("gradcam",), flagged=True),
     Student("lou", "correct but slower: Python loops where the reference batches (SmoothGrad one noisy copy at a "
@@ -401,6 +395,12 @@ WARMUP = [
             handed_in=datetime.timedelta(hours=2, minutes=15), late_penalty=3, assignment="conv_warmup"),
     # Broken and hostile notebooks (see the module's docstring); Section 2's class keeps vic's kernel death and ty's
     # stall, which need its TensorFlow and its models.
+    Student("jo", "the file is not a notebook (truncated JSON)", raw='{"cells": [{"cell_type": "code", "sou',
+            flagged=True, assignment="conv_warmup"),
+    # tests/conftest.py kills her kernel once from outside while she is graded, as the machine's OOM killer
+    # or an operator would: the second try grades her in full.
+    Student("kim", "the reference solutions; her kernel is killed once from outside while she is graded",
+            assignment="conv_warmup"),
     Student("kai", "deleted the conv2d test cell", edit=_delete_cell("test_conv2d"), flagged=True,
             assignment="conv_warmup"),
     Student("lea", "edited a test cell to pass a wrong answer", answers={"conv2d": _W.conv2d_flipped},
