@@ -182,7 +182,11 @@ def grade_class(course, assignment, students, force=False, workers_count=1, sche
         notes[student] = students[student] + skipped
     jobs = fullest_first(jobs, assignment)
     options["assignment"] = assignment.name  # a name: the job may run on another machine
-    runs = workers.dask(jobs, scheduler, **options) if scheduler else workers.local(jobs, workers_count, **options)
+    if scheduler:  # each Dask worker grades one job at a time on one core (tests/test_batch.py starts them so)
+        runs = workers.dask(jobs, scheduler, **options)
+    else:
+        threads = workers.threads_per_job(len(os.sched_getaffinity(0)), workers_count, len(jobs))
+        runs = workers.local(jobs, workers_count, threads=threads, **options)
     progress = workers.Progress(len(jobs))
     for student, graded, error in runs:
         summaries[student] = (write_graded(course, assignment, graded, notes[student], late_rule) if error is None

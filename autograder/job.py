@@ -48,15 +48,15 @@ KERNEL_READ = ("autograder/__init__.py", "autograder/hidden.py", "autograder/exe
                "assignments/{name}/__init__.py", "assignments/{name}/exercises", "release/{name}")
 # What the judge reads: the grading code, the catalogue's notebook and the reference answers (below).
 VERIFY_READ = ("autograder", "assignments", "source/{name}/{name}.ipynb")
-# A grading job is one core's work (``--workers auto`` runs one job per core, a Dask worker is started with
-# ``--nthreads 1``): its kernel and its judge run TensorFlow on one thread. TensorFlow's default, a pool of one
-# thread per core in every process, oversubscribes the cores as soon as two jobs run side by side. Measured on
-# this repository's 2-core machine, 8 ordinary submissions: on 2 workers, 153 s on one thread against 163 s with
-# the default (means of two runs each); on 1 worker, 271 s against 278 s (one run each).
-ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+# A grading job's kernel and judge run TensorFlow on the cores the job has (``grade_submission``'s ``threads``):
+# one where jobs share the cores one each (``--workers auto`` runs one job per core, a Dask worker is started with
+# ``--nthreads 1``). TensorFlow's default, a pool of one thread per core in every process, oversubscribes the cores
+# as soon as two jobs run side by side. Measured on this repository's 2-core machine, 8 ordinary submissions: on 2
+# workers, 153 s on one thread against 163 s with the default (means of two runs each).
+THREADS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 # The variables of the grader's environment that its sandboxed processes keep (beyond sandbox.ENVIRONMENT): the
 # settings above and where the records go. Named one by one: nothing else of the grader's reaches a student's code.
-SANDBOX_ENV = (*TENSORFLOW, *ONE_CORE, RECORDS)
+SANDBOX_ENV = (*TENSORFLOW, *THREADS, RECORDS)
 # The name a submission is graded under in its private course, whatever the student's id: nbgrader reads an id on
 # its command line as an option when it starts with "-", strips its spaces, and globs it; this one it takes as is.
 STUDENT = "student"
@@ -81,11 +81,13 @@ def digest(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def grade_submission(student, files, template, assignment, sandboxed=True, limits=None, timeout=AUTOGRADE_TIMEOUT):
+def grade_submission(student, files, template, assignment, sandboxed=True, limits=None, timeout=AUTOGRADE_TIMEOUT,
+                     threads=1):
     """Grade ``files`` ({name: bytes} of <student>/<assignment>/) of the assignment named ``assignment`` against
     ``template`` (an empty gradebook's bytes that knows it).
 
-    ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds.
+    ``limits`` go to the sandbox (see ``sandbox.wrap``); ``timeout`` bounds the whole notebook, in seconds;
+    ``threads``: TensorFlow's, in the kernel and the judge (``workers.threads_per_job``).
     What the machine prepares once (the assignment's data, the reference answers, the cells' time limits) is
     done here; the grading itself runs in a process of its own (``grade_privately``).
     """
@@ -99,8 +101,9 @@ def grade_submission(student, files, template, assignment, sandboxed=True, limit
         tmp = pathlib.Path(tmp)
         (tmp / "job.pickle").write_bytes(pickle.dumps(job))
         # Room for the notebook run three times over (autograde, then a second try and a page if the kernel dies)
-        code, output = _run([sys.executable, "-m", "autograder.job", str(tmp)], ROOT, environment(),
-                            3 * timeout + VERIFY_TIMEOUT + 600)
+        # The job's process passes TensorFlow's threads on to every process it starts (the kernel, the judge).
+        code, output = _run([sys.executable, "-m", "autograder.job", str(tmp)], ROOT,
+                            environment(**dict.fromkeys(THREADS, str(threads))), 3 * timeout + VERIFY_TIMEOUT + 600)
         if code is None or code < 0:
             raise InfrastructureError(f"the grading job was {'killed' if code else 'out of time'}: {output[-500:]}")
         result = pickle.loads((tmp / "result.pickle").read_bytes()) if code == 0 else output[-500:]
@@ -342,7 +345,7 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
         _fresh(folder)
     records.mkdir(exist_ok=True)
-    env = environment(**ONE_CORE, **{RECORDS: str(records)})
+    env = environment(**{RECORDS: str(records)})
     if cell_limits:
         env[budgets.CELL_BUDGETS] = str(cell_limits)  # read by nbgrader_config.py
     if sandboxed:
@@ -404,7 +407,7 @@ def run_judge(course, assignment, notebook, references, sandboxed, limits):
                                                                                   str(records)]
         command = sandbox.wrap(command, read=read, write=[str(out)], env=SANDBOX_ENV, **limits)
     # Not from `out`: the sandbox's working folder is a copy.
-    code, output = _run(command, empty, environment(**ONE_CORE), VERIFY_TIMEOUT)
+    code, output = _run(command, empty, environment(), VERIFY_TIMEOUT)
     if code is not None and code < 0:
         raise InfrastructureError(f"the judge was killed (signal {-code})")
     path = out / "verdict.json"

@@ -61,6 +61,12 @@ def _cgroup_room(cgroup):
     return None
 
 
+def threads_per_job(cores, workers, jobs):
+    """TensorFlow's threads in each grading job: the cores shared out among the jobs that run at once (a
+    resubmission graded alone has them all)."""
+    return max(1, cores // max(1, min(workers, jobs)))
+
+
 def local(jobs, workers, **options):
     """Run the jobs on ``workers`` threads here; each job's work happens in its own processes."""
 

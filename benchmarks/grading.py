@@ -4,7 +4,8 @@
 
 For the reference student's notebook (the release with every solution filled in), measures
 1. its bare execution with nbclient, top to bottom (no grading): the time a student waits;
-2. one grading job (``autograder/job.py``, sandboxed where the sandbox can run): nbgrader's ``autograde``,
+2. one grading job, as the batch grades a submission alone (``autograder/job.py``, sandboxed where the sandbox can
+   run, TensorFlow on every core): nbgrader's ``autograde``,
    whose hidden test cells record the answers on the grading inputs, then the judge (``autograder/verify.py``);
    the recording is read off the cells' own timings (test cells graded, minus the same cells run bare);
 3. writing the result into the course's gradebook (``grade.write_graded``);
@@ -26,7 +27,7 @@ import tempfile
 import time
 
 import sample_class
-from autograder import catalogue, grade, gradebook, job, sandbox
+from autograder import catalogue, grade, gradebook, job, sandbox, workers
 from autograder.environment import environment, run_nbgrader
 from benchmarks.memory import PeakMemory
 
@@ -79,8 +80,10 @@ def measure(workdir):
     run_nbgrader("generate_assignment", SEC02.name, "--force", cwd=course, check=True)
     template = gradebook.template(course, SEC02)
     with PeakMemory() as memory:
+        # as the batch grades a submission alone: TensorFlow on every core of the machine, as in the bare run
         result = job.grade_submission("ada", {SEC02.notebook: submitted.read_bytes()}, template, SEC02.name,
-                                      sandboxed=sandbox.available()[0])
+                                      sandboxed=sandbox.available()[0],
+                                      threads=workers.threads_per_job(len(os.sched_getaffinity(0)), 1, 1))
     graded_nb = nbformat.reads(result.files[SEC02.notebook].decode(), as_version=4)
     start = time.perf_counter()
     summary = grade.write_graded(course, SEC02, result, [])

@@ -8,6 +8,7 @@ kernels) in a scratch course of their own, a minute or two each on 2 cores, and 
 the expected one, whatever failed on the way, and that a grade already recorded is never lost.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import time
 import pytest
 
 import sample_class
-from autograder import budgets, catalogue, job, paths, references, sandbox
+from autograder import budgets, catalogue, job, paths, references, sandbox, workers
 from autograder.environment import environment
 from autograder.results import Kind, Summary
 from tests.conftest import INTERRUPTED, MARK, ROOT, grade, grade_command, processes, wait_for
@@ -53,8 +54,10 @@ def test_killed_worker_killed_batch_and_a_second_batch_lose_no_grade(graded_cour
     seen = json.loads((graded_course / "interrupted.json").read_text())
     # Two batches at once: the second stopped at once, naming the first, and changed nothing.
     assert seen["second"]["returncode"] == 2 and f"pid {seen['batch_pid']}" in seen["second"]["stderr"], seen["second"]
-    # Meanwhile, each grading kernel, in its sandbox, had one thread for TensorFlow (ONE_CORE, autograder/job.py).
-    assert seen["threads"] and set(seen["threads"]) == {"1"}, seen["threads"]
+    # Meanwhile, each grading kernel, in its sandbox, had its share of the cores for TensorFlow's threads: the batch
+    # ran two jobs at once.
+    share = workers.threads_per_job(len(os.sched_getaffinity(0)), 2, len(INTERRUPTED[1]))
+    assert seen["threads"] and set(seen["threads"]) == {str(share)}, seen["threads"]
     # A worker was killed mid-submission, then the batch, once a first student was recorded: the next run (the
     # whole class's) took exactly those students as done, and graded the rest of the four, every grade as expected.
     assert seen["killed_workers"] and seen["done_before"], seen
@@ -138,10 +141,10 @@ def test_a_dask_cluster_grades_the_class_and_survives_a_lost_worker(course, tmp_
         # Kill the worker that is running a grading mid-submission (a warm-up's autograde takes about 10 s): the
         # scheduler gives its task to the other.
         autograde = wait_for(lambda: processes("nbgrader", "autograde", "--student"), what="an autograde")
-        workers = {w.pid: w for w in cluster[1:]}
-        owner = next(_ancestor_in(pid, workers) for pid in autograde)  # found while the autograde runs
+        dask_workers = {w.pid: w for w in cluster[1:]}
+        owner = next(_ancestor_in(pid, dask_workers) for pid in autograde)  # found while the autograde runs
         time.sleep(2)
-        workers[owner].kill()
+        dask_workers[owner].kill()
         out, err = batch.communicate(timeout=1800)
         assert batch.returncode == 0, out[-3000:] + err[-3000:]
         assert sorted(sample_class.grades(course, WARMUP.name)) == sorted(students)

@@ -79,6 +79,14 @@ def test_auto_workers_takes_the_fewer_of_cores_and_what_memory_holds(cores, gb, 
     assert ("may run out of memory" in why) == (gb < 2.2)
 
 
+
+# (cores, workers, jobs, threads): the cores shared out among the jobs that run at once, one at least each
+@pytest.mark.parametrize("cores, count, jobs, threads", [(2, 2, 19, 1), (2, 2, 1, 2), (16, 3, 40, 5), (2, 4, 8, 1),
+                                                         (8, 1, 5, 8)])
+def test_a_job_runs_tensorflow_on_its_share_of_the_cores(cores, count, jobs, threads):
+    assert workers.threads_per_job(cores, count, jobs) == threads
+
+
 def _declaring(gb):
     """An assignment whose package declares that one worker needs ``gb``."""
     return types.SimpleNamespace(grading=types.SimpleNamespace(WORKER_MEMORY_GB=gb))
