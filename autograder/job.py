@@ -52,7 +52,8 @@ VERIFY_READ = ("autograder", "assignments", "source/{name}/{name}.ipynb")
 # one where jobs share the cores one each (``--workers auto`` runs one job per core, a Dask worker is started with
 # ``--nthreads 1``). TensorFlow's default, a pool of one thread per core in every process, oversubscribes the cores
 # as soon as two jobs run side by side. Measured on this repository's 2-core machine, 8 ordinary submissions: on 2
-# workers, 153 s on one thread against 163 s with the default (means of two runs each).
+# workers, 153 s on one thread against 163 s with the default (means of two runs each); the reference student's job
+# alone, 38.8 and 39.3 s on 2 threads against 41.7 and 41.8 s on one (alternating).
 THREADS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 # The variables of the grader's environment that its sandboxed processes keep (beyond sandbox.ENVIRONMENT): the
 # settings above and where the records go. Named one by one: nothing else of the grader's reaches a student's code.
