@@ -102,7 +102,7 @@ def grade_submission(student, files, template, assignment, sandboxed=True, limit
         tmp = pathlib.Path(tmp)
         (tmp / "job.pickle").write_bytes(pickle.dumps(job))
         # Room for the notebook run three times over (autograde, then a second try and a page if the kernel dies)
-        # The job's process passes TensorFlow's threads on to every process it starts (the kernel, the judge).
+        # The job's process passes TensorFlow's threads on to the kernel and the judge (``_threads``).
         code, output = _run([sys.executable, "-m", "autograder.job", str(tmp)], ROOT,
                             environment(**dict.fromkeys(THREADS, str(threads))), 3 * timeout + VERIFY_TIMEOUT + 600)
         if code is None or code < 0:
@@ -260,7 +260,7 @@ def write_atomically(path, text):
 
 def time_reference(assignment, template, sandboxed, limits):
     """{cell: seconds} of the reference notebook (the release, its solution cells filled with the reference
-    solutions) graded here as a student's notebook is, with one limit for every cell (nbgrader_config.py)."""
+    solutions) graded here as a student's notebook is, on one thread, with one limit for every cell (nbgrader_config.py)."""
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
         files = {assignment.notebook: reference_notebook(assignment)}
         course = _private_course(pathlib.Path(tmp), assignment, "reference", files, template)
@@ -346,7 +346,7 @@ def autograde(course, assignment, student, sandboxed, limits, timeout, execute=T
     for folder in ((records,) if execute else ()) + (course / "runtime", course / "jupyter"):  # fresh for each run
         _fresh(folder)
     records.mkdir(exist_ok=True)
-    env = environment(**{RECORDS: str(records)})
+    env = environment(**_threads(), **{RECORDS: str(records)})
     if cell_limits:
         env[budgets.CELL_BUDGETS] = str(cell_limits)  # read by nbgrader_config.py
     if sandboxed:
@@ -408,13 +408,19 @@ def run_judge(course, assignment, notebook, references, sandboxed, limits):
                                                                                   str(records)]
         command = sandbox.wrap(command, read=read, write=[str(out)], env=SANDBOX_ENV, **limits)
     # Not from `out`: the sandbox's working folder is a copy.
-    code, output = _run(command, empty, environment(), VERIFY_TIMEOUT)
+    code, output = _run(command, empty, environment(**_threads()), VERIFY_TIMEOUT)
     if code is not None and code < 0:
         raise InfrastructureError(f"the judge was killed (signal {-code})")
     path = out / "verdict.json"
     if code != 0 or not path.exists():
         raise InfrastructureError(f"the judge failed: {output[-500:]}")
     return Verdict.from_json(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
+
+
+def _threads():
+    """TensorFlow's threads for a kernel or a judge: the job's share of the cores, which its process was given
+    (``grade_submission``); one where no job's process runs it (the reference notebook, timed by the batch)."""
+    return {name: os.environ.get(name, "1") for name in THREADS}
 
 
 def _run(command, cwd, env, timeout):
