@@ -104,7 +104,7 @@ def grade_submission(student, files, template, assignment, sandboxed=True, limit
         # Room for the notebook run three times over (autograde, then a second try and a page if the kernel dies)
         # The job's process passes TensorFlow's threads on to the kernel and the judge (``_threads``).
         code, output = _run([sys.executable, "-m", "autograder.job", str(tmp)], ROOT,
-                            environment(**dict.fromkeys(THREADS, str(threads))), 3 * timeout + VERIFY_TIMEOUT + 600)
+                            environment(**tensorflow_threads(threads)), 3 * timeout + VERIFY_TIMEOUT + 600)
         if code is None or code < 0:
             raise InfrastructureError(f"the grading job was {'killed' if code else 'out of time'}: {output[-500:]}")
         result = pickle.loads((tmp / "result.pickle").read_bytes()) if code == 0 else output[-500:]
@@ -260,7 +260,8 @@ def write_atomically(path, text):
 
 def time_reference(assignment, template, sandboxed, limits):
     """{cell: seconds} of the reference notebook (the release, its solution cells filled with the reference
-    solutions) graded here as a student's notebook is, on one thread, with one limit for every cell (nbgrader_config.py)."""
+    solutions) graded here as a student's notebook is, on one thread (``_threads``), with one limit for every cell
+    (nbgrader_config.py)."""
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SCRATCH) as tmp:
         files = {assignment.notebook: reference_notebook(assignment)}
         course = _private_course(pathlib.Path(tmp), assignment, "reference", files, template)
@@ -417,9 +418,15 @@ def run_judge(course, assignment, notebook, references, sandboxed, limits):
     return Verdict.from_json(path.read_text()), {p.name: p.read_bytes() for p in out.glob("*.png")}
 
 
+def tensorflow_threads(n):
+    """The environment that gives TensorFlow ``n`` threads in a process and in those it starts."""
+    return dict.fromkeys(THREADS, str(n))
+
+
 def _threads():
     """TensorFlow's threads for a kernel or a judge: the job's share of the cores, which its process was given
-    (``grade_submission``); one where no job's process runs it (the reference notebook, timed by the batch)."""
+    (``grade_submission``); where none was given, as for the reference notebook that the batch times itself, one
+    (or what the grader's own environment sets)."""
     return {name: os.environ.get(name, "1") for name in THREADS}
 
 

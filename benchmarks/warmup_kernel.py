@@ -31,7 +31,7 @@ import time
 
 from autograder.environment import environment
 from autograder.hidden import RECORDS
-from autograder.job import THREADS
+from autograder.job import tensorflow_threads
 from benchmarks import host
 from benchmarks.notebook_cost import _cell_seconds, _kib, checkout
 
@@ -51,7 +51,7 @@ print(json.dumps({{"grader": autograder.__file__, "tensorflow": "tensorflow" in 
 
 def kernel_env(tree, records):
     """What the grading kernel is given (one core, the records' folder), with ``tree``'s grading code first."""
-    return environment(**dict.fromkeys(THREADS, "1"), **{RECORDS: str(records)}, PYTHONPATH=str(tree))
+    return environment(**tensorflow_threads(1), **{RECORDS: str(records)}, PYTHONPATH=str(tree))
 
 
 def hidden_checks(tree, records):

@@ -79,7 +79,6 @@ def test_auto_workers_takes_the_fewer_of_cores_and_what_memory_holds(cores, gb, 
     assert ("may run out of memory" in why) == (gb < 2.2)
 
 
-
 # (cores, workers, jobs, threads): the cores shared out among the jobs that run at once, one at least each
 @pytest.mark.parametrize("cores, count, jobs, threads", [(2, 2, 19, 1), (2, 2, 1, 2), (16, 3, 40, 5), (2, 4, 8, 1),
                                                          (8, 1, 5, 8)])
